@@ -1,0 +1,67 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependency direction (see README "Map of the targets"):
+//   jinlin → App → {Web, Views, Storage, Security} ; Web → HTTPCore ; HTTPServer → HTTPCore
+// The HTTP layer (HTTPCore, HTTPServer, Web) knows nothing of the application.
+let package = Package(
+    name: "jinlin",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "jinlin", targets: ["jinlin"]),
+        .executable(name: "HTTPFuzz", targets: ["HTTPFuzz"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+    ],
+    targets: [
+        // System libraries
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+
+        // HTTP layer: messages and parser; sockets and connections; routing, forms, files.
+        .target(name: "HTTPCore", dependencies: ["CZlib"]),
+        .target(name: "HTTPServer", dependencies: [
+            "HTTPCore", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Web", dependencies: [
+            "HTTPCore", .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Application core
+        .target(name: "Storage", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Views", dependencies: [.product(name: "Mustache", package: "swift-mustache")]),
+        .target(name: "Security", dependencies: ["CCrypt", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "App", dependencies: [
+            "HTTPCore", "HTTPServer", "Web", "Storage", "Views", "Security",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Executables
+        .executableTarget(name: "jinlin", dependencies: [
+            "App", "HTTPServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // libFuzzer entry point for the request parser; build it only with
+        // `swift build --sanitize=fuzzer --scratch-path .build-fuzz --product HTTPFuzz`.
+        .executableTarget(name: "HTTPFuzz", dependencies: ["HTTPCore"]),
+
+        // Tests
+        .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Web"]),
+        .testTarget(name: "WebTests", dependencies: ["Web", "HTTPCore"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "ViewsTests", dependencies: ["Views"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Security"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "HTTPServer", "HTTPCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

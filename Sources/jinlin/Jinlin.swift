@@ -1,0 +1,1 @@
+@main struct Jinlin { static func main() { print("jinlin") } }
