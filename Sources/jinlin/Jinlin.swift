@@ -1,1 +1,96 @@
-@main struct Jinlin { static func main() { print("jinlin") } }
+import App
+import ArgumentParser
+import Dispatch
+import Foundation
+import HTTPServer
+import Logging
+
+@main
+struct Jinlin: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jinlin",
+        abstract: "近邻 Jinlin: community party-building and grid governance, one binary and one SQLite file.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options every command shares; each falls back to an environment variable.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Folder for the database and uploads (env JINLIN_DATA_DIR).")
+    var dataDir: String?
+
+    @Option(help: "Folder holding Public/, Templates/, Migrations/ (env JINLIN_ROOT; default: found from the working directory or the binary).")
+    var root: String?
+
+    func appConfiguration() throws -> AppConfiguration {
+        let env = ProcessInfo.processInfo.environment
+        let explicitRoot = root ?? env["JINLIN_ROOT"]
+        guard let resourceRoot = AppConfiguration.locateResourceRoot(
+            explicit: explicitRoot, executablePath: CommandLine.arguments[0]) else {
+            throw ValidationError("cannot find Public/ and Templates/; run from the project folder or pass --root")
+        }
+        let data = dataDir ?? env["JINLIN_DATA_DIR"] ?? resourceRoot.appendingPathComponent("data").path
+        return AppConfiguration(resourceRoot: resourceRoot, dataDirectory: URL(fileURLWithPath: data))
+    }
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the web server.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Address to listen on (env JINLIN_HOST).")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one (env JINLIN_PORT).")
+    var port: Int?
+
+    @Option(help: "Access log: a file path, '-' for standard error, or 'off' (env JINLIN_ACCESS_LOG).")
+    var accessLog: String?
+
+    @Flag(help: "Mark cookies Secure (serve behind TLS).")
+    var secureCookies = false
+
+    func run() throws {
+        let env = ProcessInfo.processInfo.environment
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "jinlin")
+
+        var appConfig = try common.appConfiguration()
+        appConfig.secureCookies = secureCookies || env["JINLIN_SECURE_COOKIES"] == "1"
+        let app = try Application(configuration: appConfig, logger: logger)
+
+        var config = ServerConfiguration()
+        config.host = host ?? env["JINLIN_HOST"] ?? "127.0.0.1"
+        guard let p = port ?? env["JINLIN_PORT"].flatMap({ Int($0) }) ?? Optional(8080), (0...65535).contains(p) else {
+            throw ValidationError("port must be 0…65535")
+        }
+        config.port = p
+        let logSetting = accessLog ?? env["JINLIN_ACCESS_LOG"] ?? "-"
+        var accessLogger: Logger?
+        switch logSetting {
+        case "off": config.accessLog = false
+        case "-": accessLogger = Logger(label: "access")
+        default:
+            let file = try LogFile(path: logSetting)
+            accessLogger = Logger(label: "access") { FileLogHandler(label: $0, file: file) }
+        }
+
+        let server = HTTPServer(configuration: config, handler: app.handler, logger: logger, accessLogger: accessLogger)
+        try server.start()
+        print("近邻 Jinlin listening on http://\(config.host):\(server.port)/")
+        fflush(nil)
+
+        var signalSources: [any DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { server.shutdown() }
+            source.resume()
+            signalSources.append(source)
+        }
+        server.waitUntilStopped()
+        logger.info("stopped")
+        _ = signalSources
+    }
+}

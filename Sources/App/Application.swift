@@ -1,0 +1,20 @@
+import Foundation
+import HTTPCore
+import Logging
+import Web
+
+/// The composition root: builds every feature's routes into one router.
+public final class Application: Sendable {
+    public let configuration: AppConfiguration
+    public let handler: RouterHandler
+
+    public init(configuration: AppConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        var router = Router()
+        router.logger = logger
+        router.get("/healthz") { _ in
+            HTTPResponse(text: "ok")
+        }
+        self.handler = RouterHandler(router: router)
+    }
+}
