@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+@testable import Views
+
+@Suite struct PageContextTests {
+    func titles(_ role: String, _ path: String = "/") -> [String] {
+        navigation(for: role, current: path).compactMap { $0["title"] as? String }
+    }
+
+    func paths(_ role: String) -> Set<String> {
+        Set(navigation(for: role, current: "/").compactMap { $0["path"] as? String })
+    }
+
+    @Test func roleNames() {
+        #expect(roleDisplayName("admin") == "系统管理员")
+        #expect(roleDisplayName("staff") == "社区工作人员")
+        #expect(roleDisplayName("grid_worker") == "网格员")
+        #expect(roleDisplayName("coordinator") == "党建指导员")
+        #expect(roleDisplayName("member") == "党员")
+        #expect(roleDisplayName("resident") == "居民")
+        #expect(roleDisplayName("root") == "未知角色")
+        #expect(PageUser(displayName: "x", role: "member").context["roleName"] as? String == "党员")
+    }
+
+    @Test func navigationPerRole() {
+        let all = Set(Navigation.all.map(\.path))
+        let expected: [String: Set<String>] = [
+            "admin": ["/", "/grids", "/shop", "/admin/users", "/admin/audit"],
+            "staff": ["/", "/grids", "/residents", "/members", "/activities", "/wishes", "/cases",
+                      "/points/board", "/shop", "/reports/monthly"],
+            "grid_worker": ["/", "/residents", "/cases", "/wishes"],
+            "coordinator": ["/", "/grids", "/residents", "/members", "/activities", "/wishes", "/cases",
+                            "/points/board", "/reports/monthly"],
+            "member": ["/", "/wishes", "/activities", "/points/board", "/shop"],
+            "resident": ["/", "/wishes", "/cases"],
+        ]
+        for (role, items) in expected {
+            #expect(paths(role) == items, "role \(role)")
+            // Everything else is excluded.
+            #expect(all.subtracting(items).isDisjoint(with: paths(role)), "role \(role)")
+        }
+        #expect(titles("grid_worker") == ["首页", "居民", "微心愿", "诉求工单"])
+        #expect(titles("resident") == ["首页", "微心愿", "诉求工单"])
+        #expect(titles("member") == ["首页", "志愿服务", "微心愿", "积分", "积分商城"])
+        #expect(titles("admin").contains("用户管理") && titles("admin").contains("审计日志") && titles("admin").contains("网格"))
+        #expect(!titles("staff").contains("用户管理") && !titles("staff").contains("审计日志"))
+        #expect(!titles("coordinator").contains("用户管理") && titles("coordinator").contains("月度报表"))
+        #expect(!titles("member").contains("居民") && !titles("resident").contains("居民"))
+        #expect(titles("hacker") == ["首页"])
+        #expect(titles("") == ["首页"])
+    }
+
+    @Test func currentItemMarking() {
+        func current(_ role: String, _ path: String) -> [String] {
+            navigation(for: role, current: path).filter { $0["current"] as? Bool == true }.compactMap { $0["title"] as? String }
+        }
+        #expect(current("staff", "/") == ["首页"])
+        #expect(current("staff", "/residents") == ["居民"])
+        #expect(current("staff", "/residents/12/edit") == ["居民"])
+        #expect(current("staff", "/residents?q=王&page=2") == ["居民"])
+        #expect(current("staff", "/points/board?year=2024") == ["积分"])
+        #expect(current("staff", "/points/rules") == ["积分"])
+        #expect(current("staff", "/members/3/card") == ["党员"])
+        #expect(current("staff", "/residentsx") == [])
+        #expect(current("admin", "/admin/audit") == ["审计日志"])
+        #expect(current("admin", "/admin/users/5/edit") == ["用户管理"])
+        #expect(current("staff", "/nowhere") == [])
+        // Every item carries a Bool `current`, so templates never read an outer value.
+        for item in navigation(for: "staff", current: "/x") { #expect(item["current"] is Bool) }
+    }
+
+    @Test func pageContextLayoutKeys() {
+        let page = PageContext(
+            title: "首页", user: PageUser(displayName: "王芳", role: "coordinator"),
+            path: "/", flashes: [.info("欢迎")], csrfToken: "t")
+        let ctx = page.merging(["title": "覆盖", "extra": 1])
+        #expect(ctx["title"] as? String == "覆盖")
+        #expect(ctx["extra"] as? Int == 1)
+        #expect(ctx["csrfToken"] as? String == "t")
+        #expect(ctx["hasNav"] as? Bool == true)
+        #expect(ctx["hasFlashes"] as? Bool == true)
+        #expect((ctx["user"] as? [String: Any])?["roleName"] as? String == "党建指导员")
+        #expect((ctx["flashes"] as? [[String: Any]])?.first?["kind"] as? String == "info")
+        let anonymous = PageContext(title: "登录").layout()
+        #expect(anonymous["user"] == nil)
+        #expect(anonymous["hasNav"] as? Bool == false)
+    }
+
+    @Test func formStateKeepsValuesAndShowsErrors() {
+        var form = FormState(values: ["name": "王五", "phone": "1380013"], multiValues: ["tags": ["独居老人"]])
+        #expect(!form.hasErrors)
+        form.addError("手机号应为 11 位数字", for: "phone")
+        form.addError("second message is ignored", for: "phone")
+        form.addError("请输入身份证号", for: "id_number")
+        let ctx = form.context()
+        #expect(ctx["hasErrors"] as? Bool == true)
+        #expect(ctx["errorCount"] as? Int == 2)
+        #expect((ctx["values"] as? [String: String])?["name"] == "王五")
+        #expect((ctx["values"] as? [String: String])?["phone"] == "1380013")
+        #expect((ctx["errors"] as? [String: String])?["phone"] == "手机号应为 11 位数字")
+        #expect((ctx["errors"] as? [String: String])?["name"] == nil)
+        #expect((ctx["checked"] as? [String: [String]])?["tags"] == ["独居老人"])
+        #expect(form.value("name") == "王五")
+        #expect(form.value("missing") == "")
+        #expect(FormState().context()["hasErrors"] as? Bool == false)
+    }
+
+    @Test func formStateInATemplate() throws {
+        let dir = try makeTempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try write("<p class=\"field-error\">{{.}}</p>", to: "partials/field_error.mustache", in: dir)
+        try write("""
+            {{#hasErrors}}<div class="error-summary">共 {{errorCount}} 处错误</div>{{/hasErrors}}\
+            <input name="name" value="{{values.name}}">{{#errors.name}}{{>partials/field_error}}{{/errors.name}}\
+            <input name="phone" value="{{values.phone}}">{{#errors.phone}}{{>partials/field_error}}{{/errors.phone}}\
+            <select name="relation">{{#relations}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/relations}}</select>
+            """, to: "form.mustache", in: dir)
+        let library = try TemplateLibrary(directory: dir.path)
+        var form = FormState(values: ["name": "\"王\" <五>", "phone": "123"])
+        form.addError("手机号格式不正确", for: "phone")
+        var ctx = form.context()
+        ctx["relations"] = FormState.options([("owner", "户主"), ("tenant", "租户")], selected: "tenant")
+        let html = try library.render(ctx, template: "form")
+        #expect(html.contains("<div class=\"error-summary\">共 1 处错误</div>"))
+        #expect(html.contains("<input name=\"name\" value=\"&quot;王&quot; &lt;五&gt;\"><input"))
+        #expect(html.contains("<input name=\"phone\" value=\"123\"><p class=\"field-error\">手机号格式不正确</p>"))
+        #expect(html.contains("<option value=\"owner\">户主</option><option value=\"tenant\" selected>租户</option>"))
+    }
+
+    @Test func paginationArithmetic() {
+        let p = Pagination(page: 3, perPage: 20, total: 45)
+        #expect(p.pageCount == 3 && p.offset == 40 && p.hasPrevious && !p.hasNext)
+        #expect(Pagination(page: 99, perPage: 20, total: 45).page == 3)
+        #expect(Pagination(page: -1, perPage: 0, total: 5).page == 1)
+        #expect(Pagination(page: 1, perPage: 10, total: 0).pageCount == 1)
+        let ctx = Pagination(page: 2, perPage: 10, total: 30).context(path: "/wishes", query: [("page", "9"), ("status", "open")])
+        let inner = ctx["pagination"] as? [String: Any]
+        #expect(inner?["prevURL"] as? String == "/wishes?status=open&page=1")
+        #expect(inner?["nextURL"] as? String == "/wishes?status=open&page=3")
+    }
+
+    @Test func errorPageTexts() {
+        #expect(ErrorPage.title(for: 404) == "页面不存在")
+        #expect(ErrorPage.title(for: 403) == "没有权限访问")
+        #expect(ErrorPage.title(for: 413) == "上传内容过大")
+        #expect(ErrorPage.message(for: 500).hasPrefix("服务器内部错误，请稍后重试"))
+        #expect(ErrorPage.title(for: 418) == "请求出错")
+        #expect(ErrorPage.title(for: 502) == "服务器错误")
+    }
+}
