@@ -115,6 +115,14 @@ final class HTTPConnection: @unchecked Sendable {
         if pendingCancels == 0 { Glibc.close(fd) }
     }
 
+    /// Closes with a reset: for a client that stopped reading, so the kernel does not keep our
+    /// unsent bytes for it either.
+    func abort() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close()
+    }
+
     private func sourceCancelled() {
         pendingCancels -= 1
         if pendingCancels == 0 && phase == .closed { Glibc.close(fd) }
@@ -148,7 +156,11 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     func deadlinePassed() {
-        if outputOffset < output.count || phase == .lingering {
+        if outputOffset < output.count {
+            abort()
+            return
+        }
+        if phase == .lingering {
             close()
             return
         }
@@ -407,7 +419,7 @@ final class HTTPConnection: @unchecked Sendable {
         refreshDeadline()
         let writer = StreamWriter(connection: self, chunked: chunked)
         let queue = loop.queue
-        DispatchQueue.global().async { [self] in
+        WorkerPool.shared.run { [self] in
             do {
                 try producer(writer)
                 queue.async { [self] in
@@ -420,8 +432,8 @@ final class HTTPConnection: @unchecked Sendable {
                     if !(error is HTTPConnectionGone) {
                         server.logger.error("streamed response failed: \(error)")
                     }
-                    // Ending without the last chunk tells the client the body is incomplete.
-                    close()
+                    // A reset, without the last chunk, tells the client the body is incomplete.
+                    abort()
                 }
             }
         }

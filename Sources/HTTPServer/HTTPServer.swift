@@ -101,7 +101,7 @@ public final class HTTPServer: Sendable {
             loop.queue.async { loop.beginShutdown() }
         }
         let deadline = monotonicNanos() + nanos(configuration.shutdownTimeout)
-        DispatchQueue.global().async { [self] in
+        WorkerPool.shared.run { [self] in
             while openConnections.load(ordering: .relaxed) > 0 && monotonicNanos() < deadline {
                 usleep(10_000)
             }

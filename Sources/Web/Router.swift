@@ -211,7 +211,6 @@ private func hexNibble(_ b: UInt8) -> UInt8? {
 /// The router as the server's application side.
 public final class RouterHandler: HTTPHandler {
     public let router: Router
-    private let workQueue = DispatchQueue(label: "jinlin.work", attributes: .concurrent)
 
     public init(router: Router) {
         self.router = router
@@ -243,7 +242,7 @@ public final class RouterHandler: HTTPHandler {
         if offload {
             let router = self.router
             let request = routed
-            workQueue.async { respond(Self.run(router, request, endpoint)) }
+            WorkerPool.shared.run { respond(Self.run(router, request, endpoint)) }
         } else {
             respond(Self.run(router, routed, endpoint))
         }

@@ -1,0 +1,319 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Foundation
+import HTTPCore
+import HTTPServer
+import Testing
+import Web
+
+@Suite(.serialized)
+struct ServerTests {
+    static func echoRoutes(_ r: inout Router) {
+        r.get("/hello") { _ in HTTPResponse(text: "你好") }
+        r.get("/items/:id") { req in HTTPResponse(text: "item \(req.parameter("id") ?? "")") }
+        r.post("/echo", options: RouteOptions(bodyLimit: 4 << 20)) { req in
+            switch req.http.body {
+            case .empty: return HTTPResponse(text: "empty")
+            case .bytes(let b): return HTTPResponse(contentType: "application/octet-stream", body: b)
+            case .file(let path, let length):
+                let data = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
+                return HTTPResponse(text: "file \(length) \(data.count) \(path.hasPrefix("/tmp/"))")
+            }
+        }
+        r.get("/slow", options: RouteOptions(offload: true)) { req in
+            usleep(300_000)
+            return HTTPResponse(text: "slow \(req.http.head.query)")
+        }
+        r.get("/big") { _ in HTTPResponse(text: String(repeating: "近邻党建 ", count: 2000)) }
+        r.get("/boom") { _ in throw CocoaError(.fileNoSuchFile) }
+        r.get("/stream") { _ in
+            HTTPResponse(status: .ok, headers: HTTPHeaders([("Content-Type", "text/csv")]), body: .stream { writer in
+                for i in 0..<1000 { try writer.write(Array("row \(i)\n".utf8)) }
+            })
+        }
+        r.get("/huge-stream") { _ in
+            HTTPResponse(status: .ok, headers: HTTPHeaders([("Content-Type", "application/octet-stream")]), body: .stream { writer in
+                let block = [UInt8](repeating: 65, count: 64 * 1024)
+                for _ in 0..<512 { try writer.write(block) }
+            })
+        }
+    }
+
+    @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        for i in 1...3 {
+            c.send("GET /items/\(i) HTTP/1.1\r\nHost: t\r\n\r\n")
+            let r = c.responses(1)
+            #expect(r.first?.status == 200)
+            #expect(r.first?.text == "item \(i)")
+            #expect(r.first?.header("date")?.hasSuffix("GMT") == true)
+        }
+    }
+
+    @Test func http10ClosesByDefaultAndKeepsAliveWhenAsked() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("GET /hello HTTP/1.0\r\n\r\n")
+        let r = c.read()
+        #expect(r.closed)
+        #expect(TestResponse.parseAll(r.bytes).first?.text == "你好")
+
+        let k = try s.client()
+        k.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        #expect(k.responses(1).first?.header("connection") == "keep-alive")
+        k.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        #expect(k.responses(1).first?.status == 200)
+    }
+
+    @Test func pipelinedResponsesKeepRequestOrderEvenWhenTheFirstIsSlow() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("GET /slow?1 HTTP/1.1\r\nHost: t\r\n\r\nGET /items/2 HTTP/1.1\r\nHost: t\r\n\r\nGET /slow?3 HTTP/1.1\r\nHost: t\r\n\r\n")
+        let r = c.responses(3)
+        #expect(r.map(\.text) == ["slow 1", "item 2", "slow 3"])
+    }
+
+    @Test func expectContinueSendsInterimResponseBeforeTheBody() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        let interim = c.read(timeout: 2) { TestResponse.parseAll($0).count >= 1 }
+        #expect(TestResponse.parseAll(interim.bytes).first?.status == 100)
+        c.send("hello")
+        let final = c.responses(1)
+        #expect(final.first?.status == 200)
+        #expect(final.first?.text == "hello")
+    }
+
+    @Test func expectContinueWithTooLargeBodyIsRefusedWithoutReadingIt() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 999999999\r\nExpect: 100-continue\r\n\r\n")
+        let r = c.read(timeout: 3)
+        let responses = TestResponse.parseAll(r.bytes)
+        #expect(responses.map(\.status) == [413])
+        #expect(r.closed)
+    }
+
+    @Test func bodyLimitIsPerRoute() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        // /items/:id has the default 64 KiB limit.
+        c.send("POST /items/1 HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n")
+        #expect(c.responses(1).first?.status == 413)
+        let d = try s.client()
+        d.send("POST /items/1 HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc")
+        let r = d.responses(1).first
+        #expect(r?.status == 405)
+        #expect(r?.header("allow") == "GET, HEAD")
+    }
+
+    @Test func largeBodiesAreSpooledToATemporaryFile() throws {
+        let s = try TestServer(configure: { $0.bodySpoolThreshold = 1000 }, routes: Self.echoRoutes)
+        let c = try s.client()
+        let body = [UInt8](repeating: 0x42, count: 300_000)
+        c.send(Array("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+        #expect(c.responses(1).first?.text == "file 300000 300000 true")
+        // And chunked bodies are spooled the same way.
+        var chunked = Array("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        for _ in 0..<3 { chunked += Array("2710\r\n".utf8) + [UInt8](repeating: 0x43, count: 10000) + [13, 10] }
+        chunked += Array("0\r\n\r\n".utf8)
+        c.send(chunked)
+        #expect(c.responses(1).first?.text == "file 30000 30000 true")
+    }
+
+    @Test func headerDeadlineClosesASlowClient() throws {
+        let s = try TestServer(configure: { $0.headerTimeout = 0.5 }, routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("GET /hello HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+        let started = Date()
+        let r = c.read(timeout: 5)
+        #expect(r.closed)
+        #expect(TestResponse.parseAll(r.bytes).first?.status == 408)
+        #expect(Date().timeIntervalSince(started) < 4)
+    }
+
+    @Test func bodyDeadlineClosesAStalledUpload() throws {
+        let s = try TestServer(configure: { $0.bodyTimeout = 0.5 }, routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+        let r = c.read(timeout: 5)
+        #expect(r.closed)
+        #expect(TestResponse.parseAll(r.bytes).first?.status == 408)
+    }
+
+    @Test func idleKeepAliveConnectionIsClosed() throws {
+        let s = try TestServer(configure: { $0.idleTimeout = 0.5 }, routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        let r = c.read(timeout: 5)
+        #expect(TestResponse.parseAll(r.bytes).first?.status == 200)
+        #expect(r.closed)
+    }
+
+    @Test func slowReaderIsDisconnectedAfterTheWriteDeadline() throws {
+        let s = try TestServer(configure: { $0.writeTimeout = 0.5 }, routes: Self.echoRoutes)
+        let c = try s.client()
+        var small: Int32 = 4096
+        setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        c.send("GET /huge-stream HTTP/1.1\r\nHost: t\r\n\r\n")
+        sleep(2) // never read: the server's writes stall
+        // Whatever was buffered can still be read, then the connection ends, incomplete.
+        let r = c.read(timeout: 10)
+        let (closed, count) = (r.closed, r.bytes.count)
+        print("slow reader: received \(count) bytes before the close")
+        #expect(closed)
+        #expect(count < 512 * 64 * 1024)
+    }
+
+    @Test func streamedResponseIsChunked() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("GET /stream HTTP/1.1\r\nHost: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        let r = c.responses(2)
+        #expect(r.first?.header("transfer-encoding") == "chunked")
+        #expect(r.first?.text.hasSuffix("row 999\n") == true)
+        #expect(r.first?.text.split(separator: "\n").count == 1000)
+        #expect(r.last?.text == "你好")
+    }
+
+    @Test func gzipForTextWhenAcceptedButNotForTinyBodies() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("GET /big HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip, br\r\n\r\n")
+        let big = try #require(c.responses(1).first)
+        #expect(big.header("content-encoding") == "gzip")
+        #expect(big.header("vary") == "Accept-Encoding")
+        #expect(Gzip.decompress(big.body).map { String(decoding: $0, as: UTF8.self) } == String(repeating: "近邻党建 ", count: 2000))
+        c.send("GET /hello HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n")
+        let tiny = try #require(c.responses(1).first)
+        #expect(tiny.header("content-encoding") == nil)
+        c.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
+        let plain = try #require(c.responses(1).first)
+        #expect(plain.header("content-encoding") == nil)
+        #expect(plain.header("vary") == "Accept-Encoding")
+    }
+
+    @Test func headAnswersWithoutBody() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        let raw = c.read(timeout: 2) { String(decoding: $0, as: UTF8.self).components(separatedBy: "HTTP/1.1 200").count == 3 && $0.suffix(6) == Array("你好".utf8) }
+        let text = String(decoding: raw.bytes, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(text.components(separatedBy: "Content-Length: 6").count == 3)
+        #expect(text.hasSuffix("\r\n\r\n你好"))
+    }
+
+    @Test func handlerErrorGives500AndServerKeepsServing() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("GET /boom HTTP/1.1\r\nHost: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(c.responses(2).map(\.status) == [500, 200])
+    }
+
+    @Test func notFoundAndMethodNotAllowed() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("GET /nope HTTP/1.1\r\nHost: t\r\n\r\nDELETE /hello HTTP/1.1\r\nHost: t\r\n\r\nGET /items/%E4%B8%80 HTTP/1.1\r\nHost: t\r\n\r\n")
+        let r = c.responses(3)
+        #expect(r.map(\.status) == [404, 405, 200])
+        #expect(r[safe: 1]?.header("allow") == "GET, HEAD")
+        #expect(r[safe: 2]?.text == "item 一")
+    }
+
+    @Test func malformedRequestGets400AndTheConnectionCloses() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        let r = c.read(timeout: 4)
+        #expect(r.closed)
+        #expect(TestResponse.parseAll(r.bytes).map(\.status) == [400])
+    }
+
+    @Test func connectionsBeyondTheCapAreRefusedWith503() throws {
+        let s = try TestServer(configure: { $0.maxConnections = 2 }, routes: Self.echoRoutes)
+        let a = try s.client(), b = try s.client()
+        a.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        b.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(a.responses(1).first?.status == 200)
+        #expect(b.responses(1).first?.status == 200)
+        let c = try s.client()
+        let r = c.read(timeout: 3)
+        #expect(TestResponse.parseAll(r.bytes).first?.status == 503)
+        #expect(r.closed)
+    }
+
+    @Test func gracefulShutdownFinishesTheRequestInFlight() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let busy = try s.client()
+        let idle = try s.client()
+        busy.send("GET /slow?inflight HTTP/1.1\r\nHost: t\r\n\r\n")
+        usleep(100_000)
+        let stopped = DispatchSemaphore(value: 0)
+        let server = s.server
+        let thread = Thread {
+            server.shutdown()
+            server.waitUntilStopped()
+            stopped.signal()
+        }
+        thread.start()
+        let r = busy.read(timeout: 5)
+        let responses = TestResponse.parseAll(r.bytes)
+        #expect(responses.first?.status == 200)
+        #expect(responses.first?.text == "slow inflight")
+        #expect(responses.first?.header("connection") == "close")
+        #expect(r.closed)
+        #expect(idle.read(timeout: 3).closed)
+        #expect(stopped.wait(timeout: .now() + 5) == .success)
+        #expect(throws: (any Error).self) { _ = try RawClient(port: s.port) }
+    }
+
+    @Test func thousandIdleConnectionsDoNotCostThreadsOrDelayAFreshRequest() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let before = threadCount()
+        var idle: [RawClient] = []
+        for _ in 0..<1000 { idle.append(try s.client()) }
+        // Half of them have started a request and stalled mid-header.
+        for c in idle.prefix(500) { c.send("GET /hello HTTP/1.1\r\nHost: t\r\nX-Slow: ") }
+        usleep(200_000)
+        let fresh = try s.client()
+        let started = Date()
+        fresh.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        let r = fresh.responses(1, timeout: 10)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(r.first?.text == "你好")
+        let after = threadCount()
+        print("1,000 idle connections: fresh request answered in \(Int(elapsed * 1000)) ms; threads \(before) → \(after)")
+        #expect(after - before < 50)
+        // Everyone is still connected and can be served.
+        idle[700].send("GET /items/700 HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(idle[700].responses(1).first?.text == "item 700")
+    }
+
+    @Test func halfClosedClientStillGetsItsAnswer() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        c.shutdownWrite()
+        let r = c.read(timeout: 3)
+        #expect(TestResponse.parseAll(r.bytes).first?.text == "你好")
+        #expect(r.closed)
+    }
+
+    @Test func optionsAsteriskAnswersAllow() throws {
+        let s = try TestServer(routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n")
+        let r = c.responses(1).first
+        #expect(r?.status == 200)
+        #expect(r?.header("allow")?.contains("GET") == true)
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
