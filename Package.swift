@@ -37,7 +37,9 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Views", dependencies: [.product(name: "Mustache", package: "swift-mustache")]),
+        .target(name: "Views", dependencies: ["Access", .product(name: "Mustache", package: "swift-mustache")]),
+        // Roles, the one authorization policy, and the scope of a grid subtree.
+        .target(name: "Access", dependencies: ["Storage"]),
         .target(name: "Security", dependencies: ["CCrypt", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "App", dependencies: [
             "HTTPCore", "HTTPServer", "Web", "Storage", "Views", "Security",
@@ -59,7 +61,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Web"]),
         .testTarget(name: "WebTests", dependencies: ["Web", "HTTPCore"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
-        .testTarget(name: "ViewsTests", dependencies: ["Views"]),
+        .testTarget(name: "ViewsTests", dependencies: ["Views", "Access"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security"]),
         .testTarget(name: "AppTests", dependencies: ["App", "HTTPServer", "HTTPCore"]),
     ],

@@ -1,3 +1,4 @@
+import Access
 import Foundation
 
 // Helpers that build the dictionaries templates render. The layout (`Templates/layout.mustache`)
@@ -10,35 +11,6 @@ import Foundation
 //   csrfToken      value of the hidden `_csrf` field of every POST form
 //
 // Forms add `values`, `errors` and `hasErrors` from `FormState.context()`.
-
-// MARK: - Roles
-
-/// The account roles and their UI names.
-public enum Role: String, Sendable, CaseIterable {
-    case admin
-    case staff
-    case gridWorker = "grid_worker"
-    case coordinator
-    case member
-    case resident
-
-    /// The Chinese name shown in the UI.
-    public var displayName: String {
-        switch self {
-        case .admin: return "系统管理员"
-        case .staff: return "社区工作人员"
-        case .gridWorker: return "网格员"
-        case .coordinator: return "党建指导员"
-        case .member: return "党员"
-        case .resident: return "居民"
-        }
-    }
-}
-
-/// The Chinese name of a stored role string (`admin`, `grid_worker`, …); "未知角色" if unknown.
-public func roleDisplayName(_ role: String) -> String {
-    Role(rawValue: role)?.displayName ?? "未知角色"
-}
 
 // MARK: - Navigation
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Views
+import Access
 
 @Suite struct PageContextTests {
     func titles(_ role: String, _ path: String = "/") -> [String] {

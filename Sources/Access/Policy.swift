@@ -1,0 +1,94 @@
+import Storage
+
+/// What a route or an action needs. Every route names one, so the authorization matrix test can
+/// enumerate them; adding a route means deciding who may use it.
+public enum Permission: String, Sendable, CaseIterable {
+    /// No sign-in needed (login page, health check, static files).
+    case anonymous
+    /// Any signed-in account (dashboard, sign-out, own password).
+    case signedIn
+    case viewGrids
+    case manageGrids
+    case manageUsers
+    case viewAudit
+    case viewResidents
+    case manageResidents
+    /// See a full ID number or phone number (each reveal is audited).
+    case revealPersonalData
+    case importResidents
+    case exportResidents
+    case visitKeyGroups
+
+    /// Roles granted this permission. The single table of who may do what.
+    public var roles: Set<Role> {
+        switch self {
+        case .anonymous, .signedIn: return Set(Role.allCases)
+        case .viewGrids: return [.admin, .staff, .coordinator]
+        case .manageGrids: return [.admin, .staff]
+        case .manageUsers, .viewAudit: return [.admin]
+        case .viewResidents: return [.staff, .gridWorker, .coordinator]
+        case .manageResidents: return [.staff, .gridWorker]
+        case .revealPersonalData: return [.staff, .gridWorker]
+        case .importResidents: return [.staff]
+        case .exportResidents: return [.staff, .coordinator]
+        case .visitKeyGroups: return [.staff, .gridWorker]
+        }
+    }
+}
+
+/// The part of the grid tree an account may see: a node and everything below it.
+public struct Scope: Sendable, Equatable {
+    /// The materialized path of the scope's node (`/1/5/`); nil for the whole tree (admin).
+    public let path: String?
+
+    public init(path: String?) {
+        self.path = path
+    }
+
+    public static let everything = Scope(path: nil)
+
+    public func contains(_ gridPath: String) -> Bool {
+        guard let path else { return true }
+        return GridPath.isInSubtree(gridPath, of: path)
+    }
+
+    /// An SQL condition restricting `column` (a grid path) to this scope, as a range the
+    /// path index can serve: `column >= '/1/5/' AND column < '/1/50'`.
+    public func condition(on column: String) -> (sql: String, arguments: [String]) {
+        guard let path else { return ("1", []) }
+        let range = GridPath.subtreeRange(of: path)
+        return ("(\(column) >= ? AND \(column) < ?)", [range.lower, range.upper])
+    }
+}
+
+/// The signed-in account as the policy sees it.
+public struct Principal: Sendable, Equatable {
+    public let userID: Int64
+    public let role: Role
+    public let scope: Scope
+
+    public init(userID: Int64, role: Role, scope: Scope) {
+        self.userID = userID
+        self.role = role
+        self.scope = scope
+    }
+}
+
+public enum Decision: Sendable, Equatable {
+    case allow
+    /// The role may not do this at all: 403.
+    case forbidden
+    /// The target lies outside the account's scope: 404, so its existence is not disclosed.
+    case notFound
+}
+
+/// The one authorization policy: (role, action, target's grid) → decision.
+public enum Policy {
+    public static func decide(_ principal: Principal?, _ permission: Permission, targetGridPath: String? = nil) -> Decision {
+        if permission == .anonymous { return .allow }
+        guard let principal else { return .forbidden }
+        guard permission.roles.contains(principal.role) else { return .forbidden }
+        if let targetGridPath, !principal.scope.contains(targetGridPath) { return .notFound }
+        return .allow
+    }
+}
