@@ -15,6 +15,11 @@ public final class Application: Sendable {
         router.get("/healthz") { _ in
             HTTPResponse(text: "ok")
         }
+        let files = StaticFiles(root: configuration.publicDirectory.path, logger: logger)
+        router.fallback = { request in
+            guard let response = files.response(for: request.http) else { throw HTTPError(.notFound) }
+            return response
+        }
         self.handler = RouterHandler(router: router)
     }
 }
