@@ -4,6 +4,11 @@ import PackageDescription
 // Dependency direction (see README "Map of the targets"):
 //   jinlin → App → {Web, Views, Storage, Security} ; Web → HTTPCore ; HTTPServer → HTTPCore
 // The HTTP layer (HTTPCore, HTTPServer, Web) knows nothing of the application.
+let feature: [Target.Dependency] = [
+    "AppCore", "Access", "Storage", "Views", "Web", "HTTPCore",
+    .product(name: "GRDB", package: "GRDB.swift"),
+]
+
 let package = Package(
     name: "jinlin",
     platforms: [.macOS(.v14)],
@@ -41,8 +46,22 @@ let package = Package(
         // Roles, the one authorization policy, and the scope of a grid subtree.
         .target(name: "Access", dependencies: ["Storage"]),
         .target(name: "Security", dependencies: ["CCrypt", .product(name: "Crypto", package: "swift-crypto")]),
+        // What every feature stands on: accounts, sessions, CSRF, pages, routes with permissions.
+        .target(name: "AppCore", dependencies: [
+            "HTTPCore", "Web", "Storage", "Views", "Security", "Access",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Features: one folder each with its routes, queries and view models.
+        .target(name: "AccountsFeature", dependencies: feature, path: "Sources/Features/Accounts"),
+        .target(name: "GridsFeature", dependencies: feature, path: "Sources/Features/Grids"),
+        .target(name: "DashboardFeature", dependencies: feature, path: "Sources/Features/Dashboard"),
+
+        // The composition root.
         .target(name: "App", dependencies: [
-            "HTTPCore", "HTTPServer", "Web", "Storage", "Views", "Security",
+            "HTTPCore", "HTTPServer", "Web", "Storage", "Views", "Security", "Access", "AppCore",
+            "AccountsFeature", "GridsFeature", "DashboardFeature",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -63,7 +82,10 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "Access"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "HTTPServer", "HTTPCore"]),
+        .testTarget(name: "AppTests", dependencies: [
+            "App", "AppCore", "Access", "Storage", "HTTPServer", "HTTPCore", "Web", "Security",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -65,6 +65,7 @@ public struct Grid: Sendable, Hashable, Identifiable, Codable {
 public struct StorageDecodingError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
 }
 
 /// Per-node figures for the tree page and for the delete check.

@@ -1,0 +1,108 @@
+import Access
+import Foundation
+import HTTPCore
+import Storage
+import Views
+import Web
+
+/// What a feature's handler works with: the request, the signed-in account, and helpers to
+/// read forms, render pages and redirect.
+public struct Context: Sendable {
+    public let request: Request
+    public let env: AppEnvironment
+    public let session: ActiveSession?
+
+    public var user: User? { session?.user }
+    public var principal: Principal? { session?.user.principal }
+    public var database: AppDatabase { env.database }
+
+    /// The signed-in account; routes that need one are only reached with one.
+    public func requireUser() throws -> User {
+        guard let user else { throw HTTPError(.forbidden) }
+        return user
+    }
+
+    /// Who the audit log names for changes made in this request.
+    public var actor: AuditActor {
+        AuditActor(userID: user?.id, name: user.map { "\($0.displayName)（\($0.username)）" } ?? "匿名", ip: request.http.remoteAddress)
+    }
+
+    public var query: FormData { FormData(query: request.http.head.query) }
+
+    /// The submitted urlencoded form (parsed once, by the CSRF check).
+    public var form: FormData { request[FormKey.self] ?? FormData(urlEncoded: request.http.body.inlineBytes) }
+
+    /// The submitted multipart form, for uploads; its files are removed after the handler returns.
+    public var multipart: MultipartForm? { request[MultipartKey.self] }
+
+    public var csrfToken: String { session?.csrfToken ?? "" }
+
+    /// Checks the policy for an action on a target in the grid tree: 403 for a role that may
+    /// not, 404 for a target outside the account's scope.
+    public func authorize(_ permission: Permission, gridPath: String? = nil) throws {
+        switch Policy.decide(principal, permission, targetGridPath: gridPath) {
+        case .allow: return
+        case .forbidden: throw HTTPError(.forbidden)
+        case .notFound: throw HTTPError(.notFound)
+        }
+    }
+
+    public func may(_ permission: Permission) -> Bool {
+        Policy.decide(principal, permission) == .allow
+    }
+
+    /// The account's scope as an SQL condition on a grid-path column.
+    public func scopeCondition(on column: String) -> (sql: String, arguments: [String]) {
+        (principal?.scope ?? Scope(path: "/none/")).condition(on: column)
+    }
+
+    // MARK: - Responses
+
+    /// Renders a page inside the layout.
+    public func render(_ template: String, title: String, _ data: [String: Any] = [:], status: HTTPStatus = .ok) throws -> HTTPResponse {
+        var page = PageContext(title: title, path: request.path, csrfToken: csrfToken)
+        if let user {
+            page.user = PageUser(displayName: user.displayName, role: user.role.rawValue)
+        }
+        let flash = Flashes.read(request)
+        page.flashes = flash.map { [$0] } ?? []
+        var context = page.merging(data)
+        context["csrfToken"] = csrfToken
+        let html = try env.templates.renderBytes(context, template: template)
+        var response = HTTPResponse(status: status, contentType: "text/html; charset=utf-8", body: html)
+        if flash != nil { response.headers.add("Set-Cookie", SetCookie.expired(name: CookieName.flash, secure: env.secureCookies).headerValue) }
+        return response
+    }
+
+    /// 303 to `location` (a local path), with a message for the next page.
+    public func redirect(_ location: String, flash: Flash? = nil) -> HTTPResponse {
+        var response = HTTPResponse(status: .seeOther)
+        response.headers.add("Location", Self.safeLocalPath(location))
+        if let flash { response.headers.add("Set-Cookie", Flashes.cookie(flash, secure: env.secureCookies).headerValue) }
+        return response
+    }
+
+    /// Only same-site paths: `next=` parameters must not send people elsewhere.
+    public static func safeLocalPath(_ path: String) -> String {
+        guard path.hasPrefix("/"), !path.hasPrefix("//"), !path.hasPrefix("/\\"),
+              !path.contains(where: { $0 == "\r" || $0 == "\n" }) else { return "/" }
+        return path
+    }
+}
+
+/// One-time messages carried to the next page in a short-lived cookie.
+enum Flashes {
+    static func cookie(_ flash: Flash, secure: Bool) -> SetCookie {
+        var cookie = SetCookie(name: CookieName.flash, value: flash.kind.rawValue + ":" + FormData.percentEncode(flash.text))
+        cookie.maxAge = 60
+        cookie.secure = secure
+        return cookie
+    }
+
+    static func read(_ request: Request) -> Flash? {
+        guard let raw = request.http.cookies[CookieName.flash], let colon = raw.firstIndex(of: ":"),
+              let kind = Flash.Kind(rawValue: String(raw[..<colon])),
+              let text = FormData.percentDecode(raw[raw.index(after: colon)...]), !text.isEmpty else { return nil }
+        return Flash(kind, String(text.prefix(300)))
+    }
+}

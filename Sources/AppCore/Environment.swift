@@ -1,0 +1,35 @@
+import Foundation
+import Logging
+import Security
+import Storage
+import Views
+
+/// The services every feature uses, built once at start.
+public struct AppEnvironment: Sendable {
+    public let database: AppDatabase
+    public let templates: TemplateLibrary
+    public let users: UserStore
+    public let sessions: SessionStore
+    public let throttle: LoginThrottle
+    public let secureCookies: Bool
+    public let logger: Logger
+
+    public init(database: AppDatabase, templates: TemplateLibrary, secureCookies: Bool, logger: Logger,
+                hasher: PasswordHasher = PasswordHasher()) {
+        self.database = database
+        self.templates = templates
+        self.users = UserStore(database: database, hasher: hasher)
+        self.sessions = SessionStore(database: database)
+        self.throttle = LoginThrottle(database: database)
+        self.secureCookies = secureCookies
+        self.logger = logger
+    }
+}
+
+/// Names of the cookies the application sets.
+public enum CookieName {
+    public static let session = "jinlin_session"
+    /// Double-submit CSRF token for forms shown before sign-in (the login form).
+    public static let preSessionCSRF = "jinlin_csrf"
+    public static let flash = "jinlin_flash"
+}

@@ -1,0 +1,82 @@
+import Foundation
+import HTTPCore
+import Security
+import Web
+
+enum SessionKey: RequestKey { typealias Value = ActiveSession }
+enum FormKey: RequestKey { typealias Value = FormData }
+enum MultipartKey: RequestKey { typealias Value = MultipartForm }
+
+/// Finds the session named by the cookie and attaches it to the request.
+struct SessionMiddleware: Middleware {
+    let env: AppEnvironment
+
+    func respond(to request: Request, next: (Request) throws -> HTTPResponse) throws -> HTTPResponse {
+        var request = request
+        if let token = request.http.cookies[CookieName.session], let session = try env.sessions.find(token: token) {
+            request[SessionKey.self] = session
+        }
+        return try next(request)
+    }
+}
+
+/// Every state-changing request must carry the form's `_csrf` token: the session's, or before
+/// sign-in the double-submit cookie's. Bodies are parsed here once and kept for the handler.
+struct CSRFMiddleware: Middleware {
+    let env: AppEnvironment
+
+    func respond(to request: Request, next: (Request) throws -> HTTPResponse) throws -> HTTPResponse {
+        let method = request.method
+        guard method != .get && method != .head && method != .options else { return try next(request) }
+        var request = request
+        let rawType = request.headers["content-type"] ?? ""
+        let contentType = rawType.lowercased()
+        var submitted: String?
+        var multipart: MultipartForm?
+        if contentType.hasPrefix("multipart/form-data") {
+            do {
+                let form = try MultipartParser.parse(body: request.http.body, contentType: rawType, limits: MultipartLimits())
+                multipart = form
+                submitted = form.fields["_csrf"]
+                request[MultipartKey.self] = form
+            } catch {
+                throw HTTPError(error.status, error.message)
+            }
+        } else {
+            let form = FormData(urlEncoded: request.http.body.inlineBytes)
+            submitted = form["_csrf"]
+            request[FormKey.self] = form
+        }
+        let expected = request[SessionKey.self]?.csrfToken ?? request.http.cookies[CookieName.preSessionCSRF]
+        guard let submitted, let expected, !expected.isEmpty, constantTimeEquals(submitted, expected) else {
+            multipart?.removeFiles()
+            throw HTTPError(.forbidden, "表单已过期或来源不明（CSRF 校验失败），请返回刷新页面后重试。")
+        }
+        defer { multipart?.removeFiles() }
+        return try next(request)
+    }
+}
+
+/// Security headers on every response (DESIGN.md "Data safety").
+struct SecurityHeadersMiddleware: Middleware {
+    func respond(to request: Request, next: (Request) throws -> HTTPResponse) throws -> HTTPResponse {
+        var response = try next(request)
+        response.headers.add("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+        response.headers.add("X-Content-Type-Options", "nosniff")
+        response.headers.add("X-Frame-Options", "DENY")
+        response.headers.add("Referrer-Policy", "same-origin")
+        if !response.headers.contains("cache-control") {
+            // Pages carry personal data: never keep them in shared caches.
+            response.headers.add("Cache-Control", "no-store")
+        }
+        return response
+    }
+}
+
+extension HTTPBody {
+    /// The body when it is in memory; form posts are small and never spooled.
+    var inlineBytes: [UInt8] {
+        if case .bytes(let bytes) = self { return bytes }
+        return []
+    }
+}
