@@ -5,7 +5,7 @@ import PackageDescription
 //   jinlin → App → {Web, Views, Storage, Security} ; Web → HTTPCore ; HTTPServer → HTTPCore
 // The HTTP layer (HTTPCore, HTTPServer, Web) knows nothing of the application.
 let feature: [Target.Dependency] = [
-    "AppCore", "Access", "Storage", "Views", "Web", "HTTPCore",
+    "AppCore", "Access", "Storage", "Views", "Web", "HTTPCore", "Security",
     .product(name: "GRDB", package: "GRDB.swift"),
 ]
 
@@ -76,14 +76,15 @@ let package = Package(
         .executableTarget(name: "HTTPFuzz", dependencies: ["HTTPCore"]),
 
         // Tests
+        .target(name: "HTTPTestSupport", path: "Tests/Support"),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Web"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Web", "HTTPTestSupport"]),
         .testTarget(name: "WebTests", dependencies: ["Web", "HTTPCore"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "Access"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security"]),
         .testTarget(name: "AppTests", dependencies: [
-            "App", "AppCore", "Access", "Storage", "HTTPServer", "HTTPCore", "Web", "Security",
+            "App", "AppCore", "Access", "Storage", "HTTPServer", "HTTPCore", "Web", "Security", "HTTPTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],

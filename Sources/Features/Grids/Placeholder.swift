@@ -1,1 +1,6 @@
-// Placeholder until the feature lands.
+import AppCore
+
+/// Placeholder until the grid pages land.
+public enum GridsFeature {
+    public static func register(_ routes: inout AppRoutes) {}
+}
