@@ -116,9 +116,15 @@ final class AppClient: @unchecked Sendable {
                         headers: [("Content-Type", "application/x-www-form-urlencoded")])
     }
 
+    /// Signs in and then loads the page it was sent to, which carries the session's CSRF token.
     func signIn(username: String, password: String) throws -> TestResponse {
         try get("/login")
-        return try post("/login", [("username", username), ("password", password)])
+        let response = try post("/login", [("username", username), ("password", password)])
+        if response.status == 303, let location = response.header("location") {
+            csrf = nil
+            try get(location)
+        }
+        return response
     }
 
     func send(_ method: String, _ path: String, body: [UInt8], headers: [(String, String)]) throws -> TestResponse {
