@@ -57,11 +57,14 @@ let package = Package(
         .target(name: "AccountsFeature", dependencies: feature, path: "Sources/Features/Accounts"),
         .target(name: "GridsFeature", dependencies: feature, path: "Sources/Features/Grids"),
         .target(name: "DashboardFeature", dependencies: feature, path: "Sources/Features/Dashboard"),
+        .target(name: "AdminFeature", dependencies: feature, path: "Sources/Features/Admin"),
+        // The deterministic demo county (`jinlin seed`); later modules add their data.
+        .target(name: "Seeding", dependencies: feature),
 
         // The composition root.
         .target(name: "App", dependencies: [
             "HTTPCore", "HTTPServer", "Web", "Storage", "Views", "Security", "Access", "AppCore",
-            "AccountsFeature", "GridsFeature", "DashboardFeature",
+            "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "Seeding",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

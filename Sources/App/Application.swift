@@ -1,4 +1,5 @@
 import AccountsFeature
+import AdminFeature
 import AppCore
 import DashboardFeature
 import Foundation
@@ -49,6 +50,7 @@ public final class Application: Sendable {
         AccountsFeature.register(&routes)
         DashboardFeature.register(&routes)
         GridsFeature.register(&routes)
+        AdminFeature.register(&routes)
         self.routeTable = routes.table
 
         let files = StaticFiles(root: configuration.publicDirectory.path, logger: logger)
