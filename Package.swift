@@ -5,7 +5,7 @@ import PackageDescription
 //   jinlin → App → {Web, Views, Storage, Security} ; Web → HTTPCore ; HTTPServer → HTTPCore
 // The HTTP layer (HTTPCore, HTTPServer, Web) knows nothing of the application.
 let feature: [Target.Dependency] = [
-    "AppCore", "Access", "Storage", "Views", "Web", "HTTPCore",
+    "AppCore", "Access", "Storage", "Views", "Web", "HTTPCore", "Security",
     .product(name: "GRDB", package: "GRDB.swift"),
 ]
 
@@ -57,11 +57,14 @@ let package = Package(
         .target(name: "AccountsFeature", dependencies: feature, path: "Sources/Features/Accounts"),
         .target(name: "GridsFeature", dependencies: feature, path: "Sources/Features/Grids"),
         .target(name: "DashboardFeature", dependencies: feature, path: "Sources/Features/Dashboard"),
+        .target(name: "AdminFeature", dependencies: feature, path: "Sources/Features/Admin"),
+        // The deterministic demo county (`jinlin seed`); later modules add their data.
+        .target(name: "Seeding", dependencies: feature),
 
         // The composition root.
         .target(name: "App", dependencies: [
             "HTTPCore", "HTTPServer", "Web", "Storage", "Views", "Security", "Access", "AppCore",
-            "AccountsFeature", "GridsFeature", "DashboardFeature",
+            "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "Seeding",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -76,14 +79,15 @@ let package = Package(
         .executableTarget(name: "HTTPFuzz", dependencies: ["HTTPCore"]),
 
         // Tests
+        .target(name: "HTTPTestSupport", path: "Tests/Support"),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Web"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Web", "HTTPTestSupport"]),
         .testTarget(name: "WebTests", dependencies: ["Web", "HTTPCore"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "Access"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security"]),
         .testTarget(name: "AppTests", dependencies: [
-            "App", "AppCore", "Access", "Storage", "HTTPServer", "HTTPCore", "Web", "Security",
+            "App", "AppCore", "Access", "Storage", "HTTPServer", "HTTPCore", "Web", "Security", "HTTPTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],

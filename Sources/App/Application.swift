@@ -1,25 +1,75 @@
+import AccountsFeature
+import AdminFeature
+import AppCore
+import DashboardFeature
 import Foundation
+import GridsFeature
 import HTTPCore
 import Logging
+import Security
+import Storage
+import Views
 import Web
 
-/// The composition root: builds every feature's routes into one router.
+/// The composition root: opens the database, loads templates, registers every feature.
 public final class Application: Sendable {
     public let configuration: AppConfiguration
+    public let environment: AppEnvironment
     public let handler: RouterHandler
+    /// Every route with the permission it needs (the authorization matrix test reads it).
+    public let routeTable: [RouteEntry]
 
-    public init(configuration: AppConfiguration, logger: Logger) throws {
+    /// The database file inside the data directory.
+    public static func databasePath(in dataDirectory: URL) -> String {
+        dataDirectory.appendingPathComponent("jinlin.sqlite").path
+    }
+
+    /// Opens (creating if needed) the database and applies pending migrations.
+    public static func openDatabase(_ configuration: AppConfiguration, logger: Logger) throws -> AppDatabase {
+        try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
+        let database = try AppDatabase(path: databasePath(in: configuration.dataDirectory))
+        try Migrator.migrate(database: database, directory: configuration.migrationsDirectory, logger: logger)
+        return database
+    }
+
+    public init(configuration: AppConfiguration, database: AppDatabase, logger: Logger,
+                passwordHasher: PasswordHasher = PasswordHasher()) throws {
         self.configuration = configuration
-        var router = Router()
-        router.logger = logger
-        router.get("/healthz") { _ in
-            HTTPResponse(text: "ok")
+        let templates = try TemplateLibrary(directory: configuration.templatesDirectory.path,
+                                            required: ["layout", "login", "errors/error"])
+        let env = AppEnvironment(database: database, templates: templates, secureCookies: configuration.secureCookies,
+                                 logger: logger, hasher: passwordHasher)
+        self.environment = env
+
+        var routes = AppRoutes(env: env)
+        routes.get("/healthz", .anonymous) { ctx in
+            // Answers only when the database does.
+            _ = try ctx.database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+            return HTTPResponse(text: "ok")
         }
+        AccountsFeature.register(&routes)
+        DashboardFeature.register(&routes)
+        GridsFeature.register(&routes)
+        AdminFeature.register(&routes)
+        self.routeTable = routes.table
+
         let files = StaticFiles(root: configuration.publicDirectory.path, logger: logger)
-        router.fallback = { request in
+        let router = routes.finish { request in
             guard let response = files.response(for: request.http) else { throw HTTPError(.notFound) }
             return response
         }
         self.handler = RouterHandler(router: router)
+    }
+
+    /// On a database without accounts, creates `admin` with a random password and returns it,
+    /// so the first start can print it once.
+    public func createFirstAdminIfNeeded() throws -> String? {
+        guard try environment.users.count() == 0 else { return nil }
+        let password = UserStore.generatePassword()
+        try environment.users.create(
+            UserStore.NewUser(username: "admin", displayName: "系统管理员", role: .admin, scopeGridID: nil,
+                              password: password, mustChangePassword: true),
+            by: .system)
+        return password
     }
 }

@@ -35,7 +35,10 @@ public struct Context: Sendable {
     /// The submitted multipart form, for uploads; its files are removed after the handler returns.
     public var multipart: MultipartForm? { request[MultipartKey.self] }
 
-    public var csrfToken: String { session?.csrfToken ?? "" }
+    /// The token forms must carry: the session's, or before sign-in the double-submit cookie's.
+    public var csrfToken: String {
+        session?.csrfToken ?? request.http.cookies[CookieName.preSessionCSRF] ?? ""
+    }
 
     /// Checks the policy for an action on a target in the grid tree: 403 for a role that may
     /// not, 404 for a target outside the account's scope.
@@ -60,14 +63,13 @@ public struct Context: Sendable {
 
     /// Renders a page inside the layout.
     public func render(_ template: String, title: String, _ data: [String: Any] = [:], status: HTTPStatus = .ok) throws -> HTTPResponse {
-        var page = PageContext(title: title, path: request.path, csrfToken: csrfToken)
+        var page = PageContext(title: title, path: request.path, csrfToken: data["csrfToken"] as? String ?? csrfToken)
         if let user {
             page.user = PageUser(displayName: user.displayName, role: user.role.rawValue)
         }
         let flash = Flashes.read(request)
         page.flashes = flash.map { [$0] } ?? []
-        var context = page.merging(data)
-        context["csrfToken"] = csrfToken
+        let context = page.merging(data)
         let html = try env.templates.renderBytes(context, template: template)
         var response = HTTPResponse(status: status, contentType: "text/html; charset=utf-8", body: html)
         if flash != nil { response.headers.add("Set-Cookie", SetCookie.expired(name: CookieName.flash, secure: env.secureCookies).headerValue) }

@@ -58,7 +58,16 @@ struct Serve: ParsableCommand {
 
         var appConfig = try common.appConfiguration()
         appConfig.secureCookies = secureCookies || env["JINLIN_SECURE_COOKIES"] == "1"
-        let app = try Application(configuration: appConfig, logger: logger)
+        let database = try Application.openDatabase(appConfig, logger: logger)
+        let app = try Application(configuration: appConfig, database: database, logger: logger)
+        if let password = try app.createFirstAdminIfNeeded() {
+            print("""
+                首次启动：已创建系统管理员账号（请登录后立即修改密码，此密码只显示这一次）
+                First start: created the administrator account. This password is shown only once.
+                  username: admin
+                  password: \(password)
+                """)
+        }
 
         var config = ServerConfiguration()
         config.host = host ?? env["JINLIN_HOST"] ?? "127.0.0.1"

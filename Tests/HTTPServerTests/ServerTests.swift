@@ -5,6 +5,7 @@ import Dispatch
 import Foundation
 import HTTPCore
 import HTTPServer
+import HTTPTestSupport
 import Testing
 import Web
 

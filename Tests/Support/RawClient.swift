@@ -3,16 +3,12 @@ import Glibc
 #endif
 import Dispatch
 import Foundation
-import HTTPCore
-import HTTPServer
-import Logging
-import Web
 
 /// A blocking loopback client that speaks raw bytes, so tests see exactly what the server sends.
-final class RawClient {
-    let fd: Int32
+public final class RawClient {
+    public let fd: Int32
 
-    init(port: Int) throws {
+    public init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -26,11 +22,11 @@ final class RawClient {
 
     deinit { close(fd) }
 
-    enum ClientError: Error { case connect(Int32) }
+    public enum ClientError: Error { case connect(Int32) }
 
-    func send(_ text: String) { send(Array(text.utf8)) }
+    public func send(_ text: String) { send(Array(text.utf8)) }
 
-    func send(_ bytes: [UInt8]) {
+    public func send(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
@@ -39,11 +35,11 @@ final class RawClient {
         }
     }
 
-    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+    public func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
     /// Reads until `done` says the bytes so far are enough, the peer closes, or `timeout` passes.
     /// Returns the bytes and whether the peer closed.
-    func read(timeout: Double = 5, until done: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closed: Bool) {
+    public func read(timeout: Double = 5, until done: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closed: Bool) {
         var data: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -60,25 +56,29 @@ final class RawClient {
     }
 
     /// Reads `count` complete responses.
-    func responses(_ count: Int, timeout: Double = 5, head: Bool = false) -> [TestResponse] {
+    public func responses(_ count: Int, timeout: Double = 5, head: Bool = false) -> [TestResponse] {
         let result = read(timeout: timeout) { TestResponse.parseAll($0, head: head).count >= count }
         return TestResponse.parseAll(result.bytes, head: head)
     }
 }
 
-struct TestResponse {
-    var status: Int
-    var headers: [(String, String)]
-    var body: [UInt8]
+public struct TestResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
 
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 
-    var text: String { String(decoding: body, as: UTF8.self) }
+    public func headers(_ name: String) -> [String] {
+        headers.filter { $0.0.lowercased() == name.lowercased() }.map(\.1)
+    }
+
+    public var text: String { String(decoding: body, as: UTF8.self) }
 
     /// Splits raw bytes into complete responses (interim 1xx responses included).
-    static func parseAll(_ data: [UInt8], head: Bool = false) -> [TestResponse] {
+    public static func parseAll(_ data: [UInt8], head: Bool = false) -> [TestResponse] {
         var out: [TestResponse] = []
         var i = 0
         let crlfcrlf: [UInt8] = [13, 10, 13, 10]
@@ -127,7 +127,7 @@ struct TestResponse {
         return out
     }
 
-    static func find(_ needle: [UInt8], in data: [UInt8], from: Int) -> Int? {
+    public static func find(_ needle: [UInt8], in data: [UInt8], from: Int) -> Int? {
         guard data.count >= needle.count, from <= data.count - needle.count else { return nil }
         var j = from
         while j <= data.count - needle.count {
@@ -138,36 +138,7 @@ struct TestResponse {
     }
 }
 
-/// Starts a server on a free port with the given routes; stops it when the test ends.
-final class TestServer {
-    let server: HTTPServer
-    var port: Int { server.port }
-
-    init(configure: (inout ServerConfiguration) -> Void = { _ in }, routes: (inout Router) -> Void) throws {
-        var config = ServerConfiguration()
-        config.port = 0
-        config.loopCount = 2
-        config.accessLog = false
-        configure(&config)
-        var router = Router()
-        routes(&router)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        server = HTTPServer(configuration: config, handler: RouterHandler(router: router), logger: logger)
-        try server.start()
-    }
-
-    func client() throws -> RawClient { try RawClient(port: port) }
-
-    func stop() {
-        server.shutdown()
-        server.waitUntilStopped()
-    }
-
-    deinit { stop() }
-}
-
-func threadCount() -> Int {
+public func threadCount() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
     for line in status.split(separator: "\n") where line.hasPrefix("Threads:") {
         return Int(line.split(separator: "\t").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? -1

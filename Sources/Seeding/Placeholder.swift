@@ -1,0 +1,2 @@
+/// Placeholder until the demo data generator lands.
+public enum Seeding {}
