@@ -129,7 +129,9 @@ enum GridQueries {
                      limit: Int, offset: Int) throws -> [GridListRow] {
         let found = try rows(db, where: filter.sql, arguments: filter.arguments,
                              tail: "ORDER BY g.name, g.id LIMIT ? OFFSET ?", tailArguments: [limit, offset])
-        return found.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+        // Within the page, "2号楼" before "10号楼".
+        let keyed = found.map { (key: TreeOrder.sortKey($0.name), row: $0) }
+        return keyed.sorted { ($0.key, $0.row.id) < ($1.key, $1.row.id) }.map(\.row)
     }
 
     /// Direct children of a node, with counts.

@@ -335,6 +335,7 @@ public enum GridsFeature {
             let (grid, parentName, changed) = try ctx.database.write { db -> (Grid, String?, Bool) in
                 guard let before = try Grids.find(db, id) else { throw HTTPError(.notFound) }
                 try ctx.authorize(.manageGrids, gridPath: before.path)
+                if let scopePath = scope.path, scopePath == before.path { throw FieldErrors("parent_id", scopeRootImmovable) }
                 if newParentID == before.parentID { return (before, nil, false) }
                 let parent = try checkMoveTarget(db, grid: before, to: newParentID, scope: scope)
                 return (try Grids.move(db, id, to: newParentID, by: ctx.actor), parent?.name, true)
