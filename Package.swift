@@ -58,13 +58,14 @@ let package = Package(
         .target(name: "GridsFeature", dependencies: feature, path: "Sources/Features/Grids"),
         .target(name: "DashboardFeature", dependencies: feature, path: "Sources/Features/Dashboard"),
         .target(name: "AdminFeature", dependencies: feature, path: "Sources/Features/Admin"),
+        .target(name: "ResidentsFeature", dependencies: feature, path: "Sources/Features/Residents"),
         // The deterministic demo county (`jinlin seed`); later modules add their data.
         .target(name: "Seeding", dependencies: feature),
 
         // The composition root.
         .target(name: "App", dependencies: [
             "HTTPCore", "HTTPServer", "Web", "Storage", "Views", "Security", "Access", "AppCore",
-            "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "Seeding",
+            "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "ResidentsFeature", "Seeding",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -86,8 +87,9 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "Access"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security"]),
+        .testTarget(name: "ResidentsTests", dependencies: ["ResidentsFeature"]),
         .testTarget(name: "AppTests", dependencies: [
-            "App", "AppCore", "Access", "Storage", "HTTPServer", "HTTPCore", "Web", "Security", "HTTPTestSupport",
+            "App", "AppCore", "Access", "Storage", "HTTPServer", "HTTPCore", "Web", "Security", "HTTPTestSupport", "ResidentsFeature",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],

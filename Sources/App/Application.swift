@@ -4,6 +4,7 @@ import AppCore
 import DashboardFeature
 import Foundation
 import GridsFeature
+import ResidentsFeature
 import HTTPCore
 import Logging
 import Security
@@ -51,6 +52,7 @@ public final class Application: Sendable {
         DashboardFeature.register(&routes)
         GridsFeature.register(&routes)
         AdminFeature.register(&routes)
+        ResidentsFeature.register(&routes)
         self.routeTable = routes.table
 
         let files = StaticFiles(root: configuration.publicDirectory.path, logger: logger)

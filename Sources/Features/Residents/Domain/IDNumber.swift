@@ -1,0 +1,140 @@
+import Foundation
+
+/// A mainland resident identity card number (GB 11643-1999).
+///
+/// 18 characters: 6-digit area code, 8-digit birth date, 3-digit sequence (odd = male), and a
+/// check character from ISO 7064 MOD 11-2. A 15-digit number (first generation, 1984–2004) is
+/// converted by inserting the century "19" and appending the check character.
+public struct IDNumber: Sendable, Hashable, CustomStringConvertible {
+    public let value: String
+    public let birthDate: DateComponents
+    public let isMale: Bool
+
+    public var description: String { value }
+    /// "YYYY-MM-DD", as stored.
+    public var birthDateText: String {
+        String(format: "%04d-%02d-%02d", birthDate.year ?? 0, birthDate.month ?? 0, birthDate.day ?? 0)
+    }
+    /// "M" or "F", as stored.
+    public var sexCode: String { isMale ? "M" : "F" }
+    /// The number reversed, for indexed tail searches.
+    public var reversed: String { String(value.reversed()) }
+
+    static let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    static let checkCharacters: [Character] = ["1", "0", "X", "9", "8", "7", "6", "5", "4", "3", "2"]
+
+    public enum Problem: Error, Sendable, Equatable {
+        case empty, wrongLength, invalidCharacters, invalidDate, futureDate, badCheckDigit
+
+        /// The message shown under the field.
+        public var message: String {
+            switch self {
+            case .empty: return "请填写身份证号"
+            case .wrongLength: return "身份证号应为 18 位（或 15 位旧号码）"
+            case .invalidCharacters: return "身份证号只能包含数字，最后一位可以是 X"
+            case .invalidDate: return "身份证号中的出生日期不存在，请核对第 7–14 位"
+            case .futureDate: return "身份证号中的出生日期晚于今天，请核对"
+            case .badCheckDigit: return "身份证号校验位不正确，请核对是否输错"
+            }
+        }
+    }
+
+    /// The check character for the first 17 digits.
+    public static func checkCharacter(for first17: some Collection<Character>) -> Character? {
+        guard first17.count == 17 else { return nil }
+        var sum = 0
+        for (digit, weight) in zip(first17, weights) {
+            guard let d = digit.wholeNumberValue, digit.isASCII else { return nil }
+            sum += d * weight
+        }
+        return checkCharacters[sum % 11]
+    }
+
+    /// Validates and normalizes: trims spaces, accepts a lowercase x, converts 15 digits.
+    public static func parse(_ input: String, today: Date = Date()) -> Result<IDNumber, Problem> {
+        var text = input.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        text.removeAll { $0 == " " }
+        if text.isEmpty { return .failure(.empty) }
+        if text.count == 15 {
+            guard text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return .failure(.invalidCharacters) }
+            let first17 = Array(text.prefix(6)) + Array("19") + Array(text.dropFirst(6))
+            guard let check = checkCharacter(for: first17) else { return .failure(.invalidCharacters) }
+            text = String(first17) + String(check)
+        } else if text.count != 18 {
+            return .failure(.wrongLength)
+        }
+        let chars = Array(text)
+        guard chars[0..<17].allSatisfy({ $0.isASCII && $0.isNumber }),
+              chars[17].isASCII && (chars[17].isNumber || chars[17] == "X") else { return .failure(.invalidCharacters) }
+        guard let year = Int(String(chars[6..<10])), let month = Int(String(chars[10..<12])),
+              let day = Int(String(chars[12..<14])) else { return .failure(.invalidDate) }
+        guard year >= 1900, (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day) else {
+            return .failure(.invalidDate)
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
+        let now = calendar.dateComponents([.year, .month, .day], from: today)
+        if (year, month, day) > (now.year ?? 0, now.month ?? 0, now.day ?? 0) { return .failure(.futureDate) }
+        guard checkCharacter(for: chars[0..<17]) == chars[17] else { return .failure(.badCheckDigit) }
+        let sequence = Int(String(chars[14..<17])) ?? 0
+        return .success(IDNumber(value: text, birthDate: DateComponents(year: year, month: month, day: day),
+                                 isMale: sequence % 2 == 1))
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Age in whole years on `date` (China Standard Time).
+    public func age(on date: Date = Date()) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
+        let now = calendar.dateComponents([.year, .month, .day], from: date)
+        var age = (now.year ?? 0) - (birthDate.year ?? 0)
+        if ((now.month ?? 0), (now.day ?? 0)) < ((birthDate.month ?? 0), (birthDate.day ?? 0)) { age -= 1 }
+        return age
+    }
+}
+
+/// Mainland mobile numbers: 11 digits starting with 1.
+public enum PhoneNumber {
+    public struct Problem: Error, Sendable, Equatable {
+        public let message: String
+    }
+
+    static let invalid = Problem(message: "手机号应为 11 位数字，以 1 开头")
+
+    /// Normalizes (drops spaces, dashes, a +86 prefix) and validates; an empty input is no phone.
+    public static func parse(_ input: String) -> Result<String?, Problem> {
+        var digits = input.filter { !$0.isWhitespace && $0 != "-" }
+        if digits.isEmpty { return .success(nil) }
+        if digits.hasPrefix("+86") { digits.removeFirst(3) } else if digits.hasPrefix("0086") { digits.removeFirst(4) }
+        guard digits.count == 11, digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.hasPrefix("1") else {
+            return .failure(invalid)
+        }
+        return .success(digits)
+    }
+}
+
+/// Masks for lists and exports (个人信息保护法): `3301**********1234`, `138****5678`, `王**`.
+public enum Mask {
+    public static func idNumber(_ value: String) -> String {
+        guard value.count == 18 else { return String(repeating: "*", count: value.count) }
+        return String(value.prefix(4)) + String(repeating: "*", count: 10) + String(value.suffix(4))
+    }
+
+    public static func phone(_ value: String?) -> String {
+        guard let value, value.count == 11 else { return value == nil ? "" : "***" }
+        return String(value.prefix(3)) + "****" + String(value.suffix(4))
+    }
+
+    /// A name as members see it before claiming a wish: the surname, then one * per character.
+    public static func name(_ value: String) -> String {
+        guard let first = value.first else { return "" }
+        return String(first) + String(repeating: "*", count: max(1, value.count - 1))
+    }
+}
