@@ -324,8 +324,13 @@ public enum GridsFeature {
     static func move(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
         let scope = ctx.gridScope
-        let text = (ctx.form["parent_id"] ?? "").trimmingCharacters(in: .whitespaces)
         let back = "/grids/\(id)"
+        // An empty value means "top level" (admin only); a missing field is not a request to move.
+        guard let raw = ctx.form["parent_id"] else {
+            _ = try scopedGrid(ctx, id)
+            return ctx.redirect(back, flash: .error(parentRequired))
+        }
+        let text = raw.trimmingCharacters(in: .whitespaces)
         var newParentID: Int64?
         if !text.isEmpty {
             guard let value = Int64(text), value > 0 else { return ctx.redirect(back, flash: .error(parentOutOfScope)) }
