@@ -25,6 +25,18 @@ import Web
         "GET /": everyone,
         "GET /account/password": everyone,
         "POST /account/password": everyone,
+        "GET /grids": gridReaders,
+        "GET /grids/:id": gridReaders,
+        "GET /grids/new": gridManagers,
+        "POST /grids/new": gridManagers,
+        "POST /grids": gridManagers,
+        "GET /grids/:id/edit": gridManagers,
+        "POST /grids/:id/edit": gridManagers,
+        "POST /grids/:id/move": gridManagers,
+        "GET /grids/:id/delete": gridManagers,
+        "POST /grids/:id/delete": gridManagers,
+        "POST /grids/:id/workers": gridManagers,
+        "POST /grids/:id/workers/:userId/remove": gridManagers,
     ]
 
     @Test func everyRouteIsInTheTableAndHasAnExpectation() throws {
