@@ -73,7 +73,7 @@ import Web
                 let granted = allowed?.contains(role) ?? true
                 if granted {
                     #expect(response.status != 403, "\(role) \(key) → 403, expected access")
-                    #expect(!(response.header("location")?.hasPrefix("/login") ?? false), "\(role) \(key) → sent to login")
+                    #expect(!(response.header("location")?.hasPrefix("/login?next=") ?? false), "\(role) \(key) → sent to login")
                 } else {
                     #expect(response.status == 403, "\(role) \(key) → \(response.status), expected 403")
                 }
