@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "AdminFeature", dependencies: feature, path: "Sources/Features/Admin"),
         .target(name: "ResidentsFeature", dependencies: feature, path: "Sources/Features/Residents"),
         // The deterministic demo county (`jinlin seed`); later modules add their data.
-        .target(name: "Seeding", dependencies: feature),
+        .target(name: "Seeding", dependencies: feature + ["ResidentsFeature"]),
 
         // The composition root.
         .target(name: "App", dependencies: [
