@@ -66,3 +66,10 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return result
     }
 }
+
+extension SplitMix64 {
+    /// True with probability `p` (53 random bits compared with `p`).
+    public mutating func chance(_ p: Double) -> Bool {
+        Double(next() >> 11) * 0x1p-53 < p
+    }
+}
