@@ -107,3 +107,15 @@ import Web
         return try client.post(path, [])
     }
 }
+
+@Suite struct MethodTests {
+    @Test func unknownMethodsGet405NotACSRFRefusal() throws {
+        let app = try TestApp()
+        let client = AppClient(port: app.port)
+        let foo = try client.send("FOO", "/healthz", body: [], headers: [])
+        #expect(foo.status == 405)
+        #expect(foo.header("allow") == "GET, HEAD")
+        // A state-changing method still needs the token.
+        #expect(try client.send("DELETE", "/", body: [], headers: []).status == 403)
+    }
+}
