@@ -194,22 +194,9 @@ enum AuditPages {
     }
 }
 
-/// Dates typed into the audit filter (`<input type="date">`: `YYYY-MM-DD`), read as UTC days.
+/// Dates typed into the audit filter (`<input type="date">`: `YYYY-MM-DD`), read as Beijing days.
 enum AuditDate {
-    static func day(_ text: String) -> Date? {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              (1970...9998).contains(year), (1...12).contains(month), (1...31).contains(day) else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        let components = DateComponents(year: year, month: month, day: day)
-        guard let date = calendar.date(from: components) else { return nil }
-        // Reject days that roll over (2025-02-30).
-        let back = calendar.dateComponents([.year, .month, .day], from: date)
-        guard back.year == year, back.month == month, back.day == day else { return nil }
-        return date
-    }
+    static func day(_ text: String) -> Date? { BeijingTime.startOfDay(text) }
 }
 
 /// Display helpers for the stored before/after JSON.
