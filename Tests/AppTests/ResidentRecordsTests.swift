@@ -243,6 +243,8 @@ import Testing
         let form = try staff.get("/residents/\(id)/edit")
         #expect(form.status == 200)
         #expect(form.text.contains("value=\"吴十\""))
+        #expect(!form.text.contains(number), "the edit form does not reveal the ID number")
+        #expect(form.text.contains(Mask.idNumber(number)))
         let tag = try Self.tagID(app, "退役军人")
         let saved = try staff.post("/residents/\(id)/edit", [("name", "吴十一"), ("id_number", number), ("phone", "13900001111"),
                                                              ("political_status", "01"), ("tags", String(tag)), ("separated", "1")])
@@ -260,6 +262,70 @@ import Testing
         let bad = try staff.post("/residents/\(id)/edit", [("name", "吴十一"), ("id_number", "123")])
         #expect(bad.status == 422)
         #expect(bad.text.contains("身份证号应为 18 位"))
+
+        // Empty ID and phone fields keep the stored numbers; clear_phone removes the phone.
+        let kept = try staff.post("/residents/\(id)/edit", [("name", "吴十一"), ("id_number", ""), ("phone", ""), ("tags", String(tag))])
+        #expect(kept.status == 303)
+        #expect(try Self.row(app, id)["id_number"] as String == number)
+        #expect(try Self.row(app, id)["phone"] as String? == "13900001111")
+        let cleared = try staff.post("/residents/\(id)/edit", [("name", "吴十一"), ("phone", ""), ("clear_phone", "1")])
+        #expect(cleared.status == 303)
+        #expect((try Self.row(app, id)["phone"] as String?) == nil)
+        #expect((try Self.row(app, id)["phone_rev"] as String?) == nil)
+
+        // The quick tag form on the detail page.
+        let retag = try staff.post("/residents/\(id)/tags", [("tags", String(try Self.tagID(app, "低保户")))])
+        #expect(retag.status == 303)
+        #expect(try staff.get("/residents/\(id)").text.contains("低保户"))
+        #expect(try app.auditCount(action: "resident.update") == 4)
+        #expect(try staff.post("/residents/\(id)/tags", [("tags", "999")]).status == 303)
+        #expect(try app.auditCount(action: "resident.update") == 4, "an unknown tag changes nothing")
+    }
+
+    @Test func endingOneResidenceKeepsTheLastOne() throws {
+        let app = try TestApp()
+        let home = try Self.addHouse(app, room: "101")
+        let owned = try Self.addHouse(app, room: "102")
+        let staff = try app.signedIn(.staff)
+        let id = try Self.create(staff, name: "杨二", id: try Self.idNumber("19720202", 45), house: home)
+        #expect(try staff.post("/residents/\(id)/move", [("house_id", String(owned)), ("relation", "owner"), ("mode", "add")]).status == 303)
+        let rows = try app.database.read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM residences WHERE resident_id = ? ORDER BY id", arguments: [id])
+        }
+        #expect(rows.count == 2)
+        let page = try staff.get("/residents/\(id)")
+        #expect(page.text.contains("/residents/\(id)/residences/\(rows[1])/end"))
+        let ended = try staff.post("/residents/\(id)/residences/\(rows[1])/end", [("reason", "moved")])
+        #expect(ended.status == 303)
+        #expect(try app.auditCount(action: "resident.end_residence") == 1)
+        // The last one cannot end this way.
+        let last = try staff.post("/residents/\(id)/residences/\(rows[0])/end", [("reason", "moved")])
+        #expect(last.status == 303)
+        let message = try staff.get("/residents/\(id)")
+        #expect(message.text.contains("唯一的人屋关系"))
+        #expect(try app.auditCount(action: "resident.end_residence") == 1)
+        #expect(try Self.row(app, id)["building_id"] as Int64 == app.building.id)
+    }
+
+    @Test func largeScopesPickTheEstateFirst() throws {
+        let app = try TestApp()
+        let grids = Grids(app.database)
+        let estate = try grids.createChild(of: app.community.id, name: "大型小区", kind: .estate, by: .system)
+        try app.database.write { db in
+            for n in 1...420 {
+                _ = try Grids.create(db, name: "\(n)号楼", kind: .building, parentID: estate.id, code: nil, by: .system)
+            }
+        }
+        let staff = try app.signedIn(.staff)
+        let first = try staff.get("/residents/new")
+        #expect(first.status == 200)
+        #expect(first.text.contains("第一步：选择小区"))
+        #expect(!first.text.contains("name=\"building_id\""))
+        let second = try staff.get("/residents/new?estate_id=\(app.estate.id)")
+        #expect(second.text.contains("name=\"building_id\""))
+        #expect(second.text.contains(">1号楼</option>"))
+        #expect(!second.text.contains(">420号楼</option>"))
+        #expect(second.text.contains("name=\"estate_id\" value=\"\(app.estate.id)\""))
     }
 
     @Test func moveOutKeepsHistory() throws {

@@ -14,7 +14,11 @@ enum ResidentForms {
     // MARK: - Parsing
 
     /// Validates the person's fields; every problem is recorded on its field in `state`.
-    static func parsePerson(_ form: FormData, state: inout FormState) -> ResidentInput? {
+    ///
+    /// When editing (`existing`), the form does not carry the full ID and phone numbers (that
+    /// would be an unaudited reveal): an empty `id_number` or `phone` keeps the stored value, and
+    /// `clear_phone=1` removes the phone.
+    static func parsePerson(_ form: FormData, existing: ResidentRow? = nil, state: inout FormState) -> ResidentInput? {
         for name in personFields {
             state.values[name] = String((form[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(name == "notes" ? 2_100 : 120))
         }
@@ -34,7 +38,8 @@ enum ResidentForms {
         }
 
         var idNumber: IDNumber?
-        switch IDNumber.parse(state.value("id_number")) {
+        let idText = state.value("id_number").isEmpty ? (existing?.idNumber ?? "") : state.value("id_number")
+        switch IDNumber.parse(idText) {
         case .success(let value): idNumber = value
         case .failure(let problem): state.addError(problem.message, for: "id_number")
         }
@@ -43,6 +48,9 @@ enum ResidentForms {
         switch PhoneNumber.parse(state.value("phone")) {
         case .success(let value): phone = value
         case .failure(let problem): state.addError(problem.message, for: "phone")
+        }
+        if let existing, state.value("phone").isEmpty {
+            if form["clear_phone"] == "1" { state.values["clear_phone"] = "1" } else { phone = existing.phone }
         }
 
         var political = state.value("political_status")
@@ -121,9 +129,9 @@ enum ResidentForms {
         let tags = try ctx.database.read { db in
             try Int64.fetchAll(db, sql: "SELECT tag_id FROM resident_tags WHERE resident_id = ?", arguments: [row.id])
         }
+        // ID and phone stay masked here: revealing them is a separate, audited action.
         var state = FormState(values: [
-            "name": row.name, "id_number": row.idNumber, "phone": row.phone ?? "", "political_status": row.politicalStatus,
-            "notes": row.notes,
+            "name": row.name, "political_status": row.politicalStatus, "notes": row.notes,
         ], multiValues: ["tags": tags.map(String.init)])
         if row.separated { state.values["separated"] = "1" }
         return try renderForm(ctx, resident: row, state: state)
@@ -133,7 +141,7 @@ enum ResidentForms {
         let row = try ctx.residentInScope(.manageResidents)
         let form = ctx.form
         var state = FormState()
-        guard let input = parsePerson(form, state: &state) else {
+        guard let input = parsePerson(form, existing: row, state: &state) else {
             return try renderForm(ctx, resident: row, state: state, status: .unprocessableContent)
         }
         do {
@@ -191,7 +199,9 @@ enum ResidentForms {
             data["isEdit"] = true
             data["action"] = "/residents/\(resident.id)/edit"
             data["cancelURL"] = "/residents/\(resident.id)"
-            data["resident"] = ["id": String(resident.id), "name": resident.name]
+            data["resident"] = ["id": String(resident.id), "name": resident.name, "maskedID": Mask.idNumber(resident.idNumber),
+                                 "maskedPhone": Mask.phone(resident.phone), "hasPhone": resident.phone != nil]
+            data["clearPhoneChecked"] = state.value("clear_phone") == "1"
             data["homes"] = try ResidentDetail.currentHouses(ctx, residentID: resident.id).map { ["address": $0.address, "relation": $0.relation] }
         } else {
             data["isNew"] = true
