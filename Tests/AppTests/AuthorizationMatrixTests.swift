@@ -27,6 +27,18 @@ import Web
         "GET /": everyone,
         "GET /account/password": everyone,
         "POST /account/password": everyone,
+        "GET /admin/users": admins,
+        "GET /admin/users/new": admins,
+        "POST /admin/users/new": admins,
+        "GET /admin/users/:id": admins,
+        "GET /admin/users/:id/edit": admins,
+        "POST /admin/users/:id/edit": admins,
+        "GET /admin/users/:id/reset-password": admins,
+        "POST /admin/users/:id/reset-password": admins,
+        "GET /admin/users/:id/deactivate": admins,
+        "POST /admin/users/:id/deactivate": admins,
+        "POST /admin/users/:id/activate": admins,
+        "GET /admin/audit": admins,
         "GET /grids": gridReaders,
         "GET /grids/:id": gridReaders,
         "GET /grids/new": gridManagers,
@@ -117,5 +129,17 @@ import Web
         if method == .get { return try client.get(path) }
         if client.csrf == nil { try client.get("/login") }
         return try client.post(path, [])
+    }
+}
+
+@Suite struct MethodTests {
+    @Test func unknownMethodsGet405NotACSRFRefusal() throws {
+        let app = try TestApp()
+        let client = AppClient(port: app.port)
+        let foo = try client.send("FOO", "/healthz", body: [], headers: [])
+        #expect(foo.status == 405)
+        #expect(foo.header("allow") == "GET, HEAD")
+        // A state-changing method still needs the token.
+        #expect(try client.send("DELETE", "/", body: [], headers: []).status == 403)
     }
 }
