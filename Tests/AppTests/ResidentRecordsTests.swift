@@ -256,7 +256,7 @@ import Testing
         let page = try staff.get("/residents/\(id)")
         #expect(page.text.contains("退役军人"))
         #expect(page.text.contains("中共党员"))
-        #expect(page.text.contains("修改信息"))
+        #expect(page.text.contains("修改居民信息"))
         #expect(page.text.contains("姓名、手机号、政治面貌、人户分离、标签"))
         #expect(try app.auditCount(action: "resident.update") == 1)
         let bad = try staff.post("/residents/\(id)/edit", [("name", "吴十一"), ("id_number", "123")])

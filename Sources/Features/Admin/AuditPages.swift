@@ -11,26 +11,8 @@ import Web
 enum AuditPages {
     static let perPage = 50
 
-    /// Chinese names of the actions the application records, in the order the filter lists them.
-    static let actions: [(action: String, label: String)] = [
-        ("session.login", "登录"),
-        ("session.logout", "退出"),
-        ("user.create", "创建账号"),
-        ("user.update", "修改账号"),
-        ("user.deactivate", "停用账号"),
-        ("user.activate", "启用账号"),
-        ("user.reset_password", "重置密码"),
-        ("user.change_password", "修改密码"),
-        ("grid.create", "新建网格节点"),
-        ("grid.rename", "重命名节点"),
-        ("grid.change_code", "修改节点编码"),
-        ("grid.change_kind", "修改节点层级"),
-        ("grid.move", "移动节点"),
-        ("grid.delete", "删除节点"),
-        ("grid.assign_worker", "指派网格员"),
-        ("grid.remove_worker", "移除网格员"),
-    ]
-    static let actionLabels: [String: String] = Dictionary(actions.map { ($0.action, $0.label) }, uniquingKeysWith: { a, _ in a })
+    static let actions = AuditLabels.actions
+    static let actionLabels = AuditLabels.byAction
 
     static let entityTypes: [(type: String, label: String)] = [
         ("user", "账号"),

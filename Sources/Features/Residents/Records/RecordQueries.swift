@@ -122,19 +122,7 @@ enum RecordLabels {
 
     static func sex(_ code: String) -> String { code == "M" ? "男" : code == "F" ? "女" : code }
 
-    static let actions: [String: String] = [
-        "resident.create": "新登记",
-        "resident.update": "修改信息",
-        "resident.move_in": "入住房屋",
-        "resident.move": "换房",
-        "resident.move_out": "迁出",
-        "resident.end_residence": "结束人屋关系",
-        "resident.merge": "合并重复记录",
-        "resident.reveal_id": "查看完整身份证号",
-        "resident.reveal_phone": "查看完整手机号",
-        "visit.create": "登记走访",
-        "house.create": "新建房屋",
-    ]
+    static let actions = AuditLabels.byAction
 
     static let fields: [String: String] = [
         "name": "姓名", "id_number": "身份证号", "sex": "性别", "birth_date": "出生日期", "phone": "手机号",
