@@ -101,6 +101,10 @@ import Web
             #expect(grid.export.contains("residents_building"))
             let countyExport = plans([], area: nil, buildings: 10_000).export
             #expect(countyExport.contains("INTEGER PRIMARY KEY (rowid>? AND rowid<?)"), "\(countyExport)")
+            // A roster starts from the estate's buildings, not from every residence.
+            let roster = try Self.plan(db, SQLPart("SELECT r.id " + Rosters.currentResidents, ["/1/", "/10"]))
+            #expect(Self.lines(roster).first?.contains("SEARCH b USING INDEX") == true, "\(roster)")
+            #expect(!roster.contains("SCAN"), "\(roster)")
         }
     }
 
@@ -115,6 +119,16 @@ import Web
             ]
         }
         let verbose = ProcessInfo.processInfo.environment["JINLIN_SEARCH_BENCH_PLANS"] != nil
+        try database.read { db in
+            let estates = try Row.fetchAll(db, sql: "SELECT id, name, path FROM grids WHERE kind = 'estate' ORDER BY id LIMIT 10")
+            let t0 = Date()
+            var people = 0
+            for row in estates {
+                let section = try Rosters.section(db, estate: Rosters.Node(id: row["id"], name: row["name"], path: row["path"]), today: .of())
+                people += section["people"] as? Int ?? 0
+            }
+            print("ROSTER 10 estates, \(people) people: \(String(format: "%.1f", Date().timeIntervalSince(t0) * 1000)) ms")
+        }
         for (scopeName, scopePath) in scopes {
             for (name, filter) in Self.shapes(scope: scopePath) {
                 try database.read { db in

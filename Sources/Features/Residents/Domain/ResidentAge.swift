@@ -15,7 +15,7 @@ public struct ChinaDay: Sendable, Hashable, Comparable {
     /// Today (or the day of `date`) in Asia/Shanghai.
     public static func of(_ date: Date = Date()) -> ChinaDay {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .current
+        calendar.timeZone = ChinaDate.timeZone
         let parts = calendar.dateComponents([.year, .month, .day], from: date)
         return ChinaDay(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1)
     }
@@ -44,10 +44,7 @@ public enum ResidentAge {
     /// Whole years on `today`: one less before this year's birthday (a 29 February birthday
     /// counts from 1 March in other years, as `IDNumber.age` does).
     public static func years(birthDate: String, on today: ChinaDay) -> Int? {
-        guard let birth = ChinaDay(stored: birthDate) else { return nil }
-        var age = today.year - birth.year
-        if (today.month, today.day) < (birth.month, birth.day) { age -= 1 }
-        return age
+        ChinaDate.age(birthDate: birthDate, today: today.stored)
     }
 
     /// The latest birth date (text) of someone at least `age` years old on `today`.

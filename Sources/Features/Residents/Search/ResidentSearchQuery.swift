@@ -148,7 +148,8 @@ struct ResidentSearchQuery: Sendable {
         let n = stats.residents
         switch alternative {
         case .surname: return n / 20
-        case .nameContains(let text): return text.count == 2 ? n / 300 : n / 300
+        // The posting list of the first two characters is read whatever the length.
+        case .nameContains: return n / 300
         case .gridName(let text): return (stats.gridNameBuildings[text] ?? stats.areaBuildings) * residentsPerBuilding
         case .house(let name, let unit, let room):
             let base = name.map { (stats.gridNameBuildings[$0] ?? stats.areaBuildings) * residentsPerBuilding } ?? areaEstimate

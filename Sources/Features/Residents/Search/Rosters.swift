@@ -78,6 +78,17 @@ enum Rosters {
         return node
     }
 
+    /// The current residences of the buildings in a path range, with their residents. CROSS JOIN
+    /// fixes the order (SQLite's hint): from the estate's buildings down, never from a scan of
+    /// every current residence in the county.
+    static let currentResidents = """
+        FROM grids b
+        CROSS JOIN houses h ON h.building_id = b.id
+        CROSS JOIN residences x ON x.house_id = h.id AND x.ended_on IS NULL
+        CROSS JOIN residents r ON r.id = x.resident_id AND r.status = 'active'
+        WHERE b.path >= ? AND b.path < ? AND b.kind = 'building'
+        """
+
     /// One estate's table: buildings in natural order ("2号楼" before "10号楼"), then units and
     /// rooms, owners first within a room.
     static func section(_ db: Database, estate: Node, today: ChinaDay) throws -> [String: Any] {
@@ -87,17 +98,10 @@ enum Rosters {
             SELECT name FROM grids WHERE id IN (\(ResidentDetails.placeholders(ancestors.count))) AND kind = 'community'
             ORDER BY depth DESC LIMIT 1
             """, arguments: StatementArguments(ancestors)) ?? ""
-        let currentResidents = """
-            FROM grids b
-            JOIN houses h ON h.building_id = b.id
-            JOIN residences x ON x.house_id = h.id AND x.ended_on IS NULL
-            JOIN residents r ON r.id = x.resident_id AND r.status = 'active'
-            WHERE b.path >= ? AND b.path < ? AND b.kind = 'building'
-            """
         var tagsByResident: [Int64: [String]] = [:]
         let tagRows = try Row.fetchCursor(db, sql: """
             SELECT rt.resident_id, t.name FROM tags t JOIN resident_tags rt ON rt.tag_id = t.id
-            WHERE rt.resident_id IN (SELECT x.resident_id \(currentResidents))
+            WHERE rt.resident_id IN (SELECT x.resident_id \(Self.currentResidents))
             ORDER BY t.sort_order, t.id
             """, arguments: [range.lower, range.upper])
         while let row = try tagRows.next() {
@@ -107,7 +111,7 @@ enum Rosters {
         let rows = try Row.fetchCursor(db, sql: """
             SELECT b.id AS building_id, b.name AS building, h.id AS house_id, h.unit, h.room, x.relation,
                    r.id, r.name, r.sex, r.birth_date, r.id_number, r.phone, r.political_status
-            \(currentResidents)
+            \(Self.currentResidents)
             ORDER BY CAST(b.name AS INTEGER), b.name, b.id, CAST(h.unit AS INTEGER), h.unit,
                      CAST(h.room AS INTEGER), h.room, x.relation <> 'owner', r.id
             """, arguments: [range.lower, range.upper])
