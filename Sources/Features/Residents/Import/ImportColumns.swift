@@ -95,15 +95,19 @@ struct ImportHeader: Sendable {
 enum ImportText {
     /// Trims ASCII and full-width spaces, tabs, line breaks and a stray BOM.
     static func clean(_ text: String) -> String {
-        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last,
-              isTrimmed(first) || isTrimmed(last) else { return text }
-        return text.trimmingCharacters(in: trimSet)
+        let scalars = text.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last, isTrimmed(first) || isTrimmed(last) else { return text }
+        var start = scalars.startIndex, end = scalars.endIndex
+        while start < end, isTrimmed(scalars[start]) { start = scalars.index(after: start) }
+        while end > start, isTrimmed(scalars[scalars.index(before: end)]) { end = scalars.index(before: end) }
+        return String(scalars[start..<end])
     }
 
-    private static let trimSet = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{FEFF}\u{3000}"))
-
     private static func isTrimmed(_ scalar: Unicode.Scalar) -> Bool {
-        trimSet.contains(scalar)
+        switch scalar.value {
+        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: true
+        default: false
+        }
     }
 
     /// Length as SQLite's length() counts it (code points).

@@ -91,7 +91,7 @@ struct ImportPlan: Sendable {
             }
             return ImportReport.PreviewRow(
                 line: row.line, action: action, name: planned.name, idNumber: Mask.idNumber(row.id.value),
-                sex: row.id.isMale ? "男" : "女", birthDate: row.id.birthDateText, phone: Mask.phone(planned.phone),
+                sex: row.id.isMale ? "男" : "女", birthDate: row.birthDate, phone: Mask.phone(planned.phone),
                 address: "\(row.estate) \(row.building) \(unit) \(row.room)",
                 relation: Vocabulary.relationName(row.relation),
                 politicalStatus: Vocabulary.politicalStatusName(planned.politicalStatus),
@@ -360,10 +360,19 @@ final class ImportPlanner {
     }
 }
 
-/// Writes a plan inside the caller's transaction with prepared statements reused for every row.
+/// Writes a plan inside the caller's transaction.
+///
+/// New houses, residents, their residences and tags go in multi-row INSERTs of `batchSize`
+/// rows through prepared statements reused for the whole file; that halves the per-row cost
+/// against one statement per row (each statement that fires a trigger also opens a statement
+/// journal). New residents and houses get explicit ids (max + 1, …): the transaction holds the
+/// write lock, so nobody else can take them, and the residences can name them in the same batch.
+/// Updates are rarer and go row by row.
 struct ImportWriter {
     let db: Database
     let request: ImportRequest
+
+    static let batchSize = 64
 
     func apply(_ plan: ImportPlan, progress: (Int) -> Void) throws {
         let now = Timestamp.string(from: request.today)
@@ -382,25 +391,34 @@ struct ImportWriter {
             }
         }
 
-        let insertHouse = try db.cachedStatement(sql: "INSERT INTO houses (building_id, unit, room, created_at) VALUES (?, ?, ?, ?)")
-        var houseIDs: [Int64] = []
-        houseIDs.reserveCapacity(plan.newHouses.count)
-        for house in plan.newHouses {
-            try insertHouse.execute(arguments: [buildingID(house.building), house.unit, house.room, now])
-            houseIDs.append(db.lastInsertedRowID)
+        let firstHouseID = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM houses") ?? 0) + 1
+        let houses = try BatchInsert(db, "INSERT INTO houses (id, building_id, unit, room, created_at) VALUES", width: 5)
+        for (index, house) in plan.newHouses.enumerated() {
+            try houses.add([(firstHouseID + Int64(index)).databaseValue, buildingID(house.building).databaseValue,
+                            house.unit.databaseValue, house.room.databaseValue, now.databaseValue])
         }
+        try houses.flush()
         func houseID(_ ref: HouseRef) -> Int64 {
             switch ref {
             case .existing(let id): id
-            case .new(let index): houseIDs[index]
+            case .new(let index): firstHouseID + Int64(index)
             }
         }
 
-        let insertResident = try db.cachedStatement(sql: """
-            INSERT INTO residents (name, id_number, id_number_rev, sex, birth_date, phone, phone_rev, political_status,
-                                   notes, status, building_id, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
-            """)
+        var nextResidentID = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM residents") ?? 0) + 1
+        let residents = try BatchInsert(db, """
+            INSERT INTO residents (id, name, id_number, id_number_rev, sex, birth_date, phone, phone_rev, political_status,
+                                   notes, status, building_id, created_at, updated_at) VALUES
+            """, width: 14)
+        let residences = try BatchInsert(db, "INSERT INTO residences (resident_id, house_id, relation, started_on, created_at) VALUES", width: 5)
+        let tags = try BatchInsert(db, "INSERT OR IGNORE INTO resident_tags (resident_id, tag_id) VALUES", width: 2)
+        // Residences and tags point at residents: write the residents first whenever a batch is full.
+        func flushCreated() throws {
+            try residents.flush()
+            try residences.flush()
+            try tags.flush()
+        }
+
         let updateResident = try db.cachedStatement(sql: """
             UPDATE residents SET name = ?, phone = ?, phone_rev = ?, political_status = ?, notes = ?,
                    status = 'active', building_id = coalesce(?, building_id), updated_at = ?
@@ -415,6 +433,7 @@ struct ImportWriter {
         let deleteTags = try db.cachedStatement(sql: "DELETE FROM resident_tags WHERE resident_id = ?")
         let insertTag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO resident_tags (resident_id, tag_id) VALUES (?, ?)")
 
+        let nowValue = now.databaseValue, todayValue = today.databaseValue, active = "active".databaseValue
         for (index, planned) in plan.rows.enumerated() {
             if index % 2000 == 0 { progress(index) }
             let row = planned.row
@@ -422,15 +441,19 @@ struct ImportWriter {
             case .unchanged:
                 continue
             case .create:
-                insertResident.setUncheckedArguments([
-                    planned.name, row.id.value, row.id.reversed, row.id.sexCode, row.id.birthDateText,
-                    planned.phone, planned.phone.map { String($0.reversed()) }, planned.politicalStatus, planned.notes,
-                    buildingID(planned.building), now, now,
-                ])
-                try insertResident.execute()
-                let residentID = db.lastInsertedRowID
-                try insertResidence.execute(arguments: [residentID, houseID(planned.house), row.relation, today, now])
-                for tagID in planned.tagIDs { try insertTag.execute(arguments: [residentID, tagID]) }
+                let residentID = nextResidentID
+                nextResidentID += 1
+                let id = residentID.databaseValue
+                if residents.isFull { try flushCreated() }
+                try residents.add([
+                    id, planned.name.databaseValue, row.id.value.databaseValue, row.id.reversed.databaseValue,
+                    row.id.sexCode.databaseValue, row.birthDate.databaseValue, planned.phone.databaseValue,
+                    planned.phone.map { String($0.reversed()) }.databaseValue, planned.politicalStatus.databaseValue,
+                    planned.notes.databaseValue, active, buildingID(planned.building).databaseValue, nowValue, nowValue,
+                ], autoFlush: false)
+                try residences.add([id, houseID(planned.house).databaseValue, row.relation.databaseValue, todayValue, nowValue],
+                                   autoFlush: false)
+                for tagID in planned.tagIDs { try tags.add([id, tagID.databaseValue], autoFlush: false) }
             case .update:
                 guard let residentID = planned.existingID else { continue }
                 if planned.fieldsChanged || planned.homeChanged {
@@ -452,6 +475,7 @@ struct ImportWriter {
                 }
             }
         }
+        try flushCreated()
         progress(plan.rows.count)
     }
 
@@ -461,6 +485,53 @@ struct ImportWriter {
         calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .gmt
         let parts = calendar.dateComponents([.year, .month, .day], from: date)
         return String(format: "%04d-%02d-%02d", parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
+    }
+}
+
+/// Collects rows for `INSERT … VALUES (…), (…), …` and writes them `ImportWriter.batchSize` at a
+/// time, preparing each statement shape once.
+final class BatchInsert {
+    let db: Database
+    let prefix: String
+    let width: Int
+    private var values: [DatabaseValue] = []
+    private var rows = 0
+    /// Prepared statements by row count (full batches, and the odd sizes a tag batch reaches).
+    private var statements: [Int: Statement] = [:]
+
+    init(_ db: Database, _ prefix: String, width: Int) throws {
+        self.db = db
+        self.prefix = prefix
+        self.width = width
+        values.reserveCapacity(width * ImportWriter.batchSize)
+    }
+
+    var isFull: Bool { rows >= ImportWriter.batchSize }
+
+    func add(_ row: [DatabaseValue], autoFlush: Bool = true) throws {
+        if autoFlush && isFull { try flush() }
+        values.append(contentsOf: row)
+        rows += 1
+    }
+
+    func flush() throws {
+        guard rows > 0 else { return }
+        let statement: Statement
+        if let prepared = statements[rows] {
+            statement = prepared
+        } else {
+            statement = try db.makeStatement(sql: sql(rows: rows))
+            statements[rows] = statement
+        }
+        statement.setUncheckedArguments(StatementArguments(values))
+        try statement.execute()
+        values.removeAll(keepingCapacity: true)
+        rows = 0
+    }
+
+    private func sql(rows: Int) -> String {
+        let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+        return prefix + " " + Array(repeating: tuple, count: rows).joined(separator: ", ")
     }
 }
 

@@ -6,6 +6,8 @@ struct ImportRow: Sendable {
     let line: Int
     let name: String
     let id: IDNumber
+    /// "YYYY-MM-DD", from the ID number.
+    let birthDate: String
     let phone: String?
     let community: String
     let estate: String
@@ -33,6 +35,24 @@ struct ImportRowValidator {
     /// Active tag names → ids.
     let tags: [String: Int64]
     let today: Date
+    let todayParts: (year: Int, month: Int, day: Int)
+
+    init(header: ImportHeader, tags: [String: Int64], today: Date) {
+        self.header = header
+        self.tags = tags
+        self.today = today
+        self.todayParts = ImportFastPaths.today(today)
+    }
+
+    /// Names as spreadsheets write them → codes, looked up before the general functions.
+    static let politicalCodes: [String: String] = {
+        var codes: [String: String] = [:]
+        for (code, name) in Vocabulary.politicalStatuses { codes[name] = code; codes[code] = code }
+        for name in ["党员", "中国共产党党员", "预备党员", "中国共产党预备党员", "团员", "中国共产主义青年团团员", "无党派", "无党派民主人士"] {
+            codes[name] = Vocabulary.politicalStatusCode(forName: name)
+        }
+        return codes
+    }()
 
     static let relationAliases: [String: String] = [
         "业主": "owner", "房主": "owner", "产权人": "owner", "户籍": "hukou", "户籍人口": "hukou",
@@ -54,7 +74,7 @@ struct ImportRowValidator {
 
         let idText = header.value(.idNumber, in: fields)
         var id: IDNumber?
-        switch IDNumber.parse(idText, today: today) {
+        switch ImportFastPaths.idNumber(idText, today: todayParts, todayDate: today) {
         case .success(let parsed): id = parsed
         case .failure(let problem):
             if idText.uppercased().contains("E+") {
@@ -65,7 +85,7 @@ struct ImportRowValidator {
         }
 
         var phone: String?
-        switch PhoneNumber.parse(header.value(.phone, in: fields)) {
+        switch ImportFastPaths.phone(header.value(.phone, in: fields)) {
         case .success(let parsed): phone = parsed
         case .failure(let problem): problems.append(problem.message)
         }
@@ -96,7 +116,7 @@ struct ImportRowValidator {
         let relationText = header.value(.relation, in: fields)
         var relation = "resident"
         if !relationText.isEmpty {
-            if let code = Vocabulary.relationCode(forName: relationText) ?? Self.relationAliases[relationText] {
+            if let code = Self.relationAliases[relationText] ?? Vocabulary.relationCode(forName: relationText) {
                 relation = code
             } else {
                 problems.append("与房屋关系“\(relationText)”无法识别，可填：产权人、户籍、常住、租住")
@@ -106,7 +126,7 @@ struct ImportRowValidator {
         let politicalText = header.value(.politicalStatus, in: fields)
         var political: String?
         if !politicalText.isEmpty {
-            if let code = Vocabulary.politicalStatusCode(forName: politicalText) {
+            if let code = Self.politicalCodes[politicalText] ?? Vocabulary.politicalStatusCode(forName: politicalText) {
                 political = code
             } else {
                 problems.append("政治面貌“\(politicalText)”无法识别，可填：中共党员、中共预备党员、共青团员、群众等")
@@ -144,7 +164,7 @@ struct ImportRowValidator {
         guard let id else {
             return .failure(ImportRowError(line: record.line, message: IDNumber.Problem.empty.message))
         }
-        return .success(ImportRow(line: record.line, name: name, id: id, phone: phone, community: community,
+        return .success(ImportRow(line: record.line, name: name, id: id, birthDate: ImportFastPaths.birthDateText(id), phone: phone, community: community,
                                   estate: estate, building: building, unit: unit, room: room, relation: relation,
                                   politicalStatus: political, tagIDs: tagIDs, notes: notes))
     }
