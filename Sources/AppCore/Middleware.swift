@@ -24,10 +24,12 @@ struct SessionMiddleware: Middleware {
 /// sign-in the double-submit cookie's. Bodies are parsed here once and kept for the handler.
 struct CSRFMiddleware: Middleware {
     let env: AppEnvironment
+    static let stateChanging: Set<HTTPMethod> = [.post, .put, .patch, .delete]
 
     func respond(to request: Request, next: (Request) throws -> HTTPResponse) throws -> HTTPResponse {
-        let method = request.method
-        guard method != .get && method != .head && method != .options else { return try next(request) }
+        // The methods that change state; anything else (GET, HEAD, OPTIONS, unknown methods)
+        // goes on to the router, which answers 405 for what it does not serve.
+        guard Self.stateChanging.contains(request.method) else { return try next(request) }
         var request = request
         let rawType = request.headers["content-type"] ?? ""
         let contentType = rawType.lowercased()

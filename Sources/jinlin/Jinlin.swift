@@ -10,28 +10,8 @@ struct Jinlin: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jinlin",
         abstract: "近邻 Jinlin: community party-building and grid governance, one binary and one SQLite file.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Migrate.self, CreateUser.self, Backup.self, Seed.self],
         defaultSubcommand: Serve.self)
-}
-
-/// Options every command shares; each falls back to an environment variable.
-struct CommonOptions: ParsableArguments {
-    @Option(help: "Folder for the database and uploads (env JINLIN_DATA_DIR).")
-    var dataDir: String?
-
-    @Option(help: "Folder holding Public/, Templates/, Migrations/ (env JINLIN_ROOT; default: found from the working directory or the binary).")
-    var root: String?
-
-    func appConfiguration() throws -> AppConfiguration {
-        let env = ProcessInfo.processInfo.environment
-        let explicitRoot = root ?? env["JINLIN_ROOT"]
-        guard let resourceRoot = AppConfiguration.locateResourceRoot(
-            explicit: explicitRoot, executablePath: CommandLine.arguments[0]) else {
-            throw ValidationError("cannot find Public/ and Templates/; run from the project folder or pass --root")
-        }
-        let data = dataDir ?? env["JINLIN_DATA_DIR"] ?? resourceRoot.appendingPathComponent("data").path
-        return AppConfiguration(resourceRoot: resourceRoot, dataDirectory: URL(fileURLWithPath: data))
-    }
 }
 
 struct Serve: ParsableCommand {
@@ -51,13 +31,16 @@ struct Serve: ParsableCommand {
     @Flag(help: "Mark cookies Secure (serve behind TLS).")
     var secureCookies = false
 
+    @Flag(help: "Behind a reverse proxy on this machine: take client addresses from X-Forwarded-For (env JINLIN_TRUST_PROXY=1).")
+    var trustProxy = false
+
     func run() throws {
         let env = ProcessInfo.processInfo.environment
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        let logger = Logger(label: "jinlin")
+        let logger = bootstrapLogging()
 
         var appConfig = try common.appConfiguration()
         appConfig.secureCookies = secureCookies || env["JINLIN_SECURE_COOKIES"] == "1"
+        appConfig.trustProxy = trustProxy || env["JINLIN_TRUST_PROXY"] == "1"
         let database = try Application.openDatabase(appConfig, logger: logger)
         let app = try Application(configuration: appConfig, database: database, logger: logger)
         if let password = try app.createFirstAdminIfNeeded() {

@@ -1,2 +1,0 @@
-/// Placeholder until the demo data generator lands.
-public enum Seeding {}
