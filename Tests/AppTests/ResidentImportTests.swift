@@ -284,6 +284,40 @@ import Testing
         }
     }
 
+    @Test func homeRelationsMoveAndOwnershipStays() throws {
+        let app = try TestApp()
+        let staff = try app.signedIn(.staff)
+        let owner = "张伟,\(Self.zhang),,阳光小区,1号楼,1,301,产权人,,,"
+        try upload(staff, Self.csv([owner]), dryRun: false)
+        // Living in another building as a tenant: the ownership stays, the home is the new building.
+        let tenant = try upload(staff, Self.csv(["张伟,\(Self.zhang),,阳光小区,2号楼,3,502,租住,,,"]), dryRun: false)
+        #expect(tenant.page.text.contains("更新 1 人"), "\(tenant.page.text)")
+        let again = try upload(staff, Self.csv([owner]), dryRun: false)
+        #expect(again.page.text.contains("1 人无变化"), "\(again.page.text)")
+        try app.database.read { db in
+            let current = try String.fetchAll(db, sql: """
+                SELECT s.relation || '@' || h.room FROM residences s JOIN houses h ON h.id = s.house_id
+                 WHERE s.ended_on IS NULL ORDER BY s.id
+                """)
+            #expect(current == ["owner@301", "tenant@502"])
+            let building = try Int64.fetchOne(db, sql: "SELECT building_id FROM residents")
+            let second = try Int64.fetchOne(db, sql: "SELECT id FROM grids WHERE name = '2号楼'")
+            #expect(building == second)
+            let floor = try Int.fetchOne(db, sql: "SELECT floor FROM houses WHERE room = '502'")
+            #expect(floor == 5)
+        }
+        // Moved out on the record page, then imported again: active again, at the row's house.
+        try app.database.write { db in
+            try db.execute(sql: "UPDATE residences SET ended_on = started_on, end_reason = 'moved_out' WHERE ended_on IS NULL")
+            try db.execute(sql: "UPDATE residents SET status = 'moved_out', building_id = NULL")
+        }
+        let back = try upload(staff, Self.csv(["张伟,\(Self.zhang),,阳光小区,1号楼,1,301,常住,,,"]), dryRun: false)
+        #expect(back.page.text.contains("更新 1 人"), "\(back.page.text)")
+        let row = try app.database.read { db in try Row.fetchOne(db, sql: "SELECT status, building_id FROM residents") }
+        #expect(row?["status"] as String? == "active")
+        #expect(row?["building_id"] as Int64? == app.building.id)
+    }
+
     @Test func estatesOutsideTheScopeAreRowErrors() throws {
         let app = try TestApp()
         let grids = Grids(app.database)

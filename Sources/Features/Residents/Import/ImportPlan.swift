@@ -66,7 +66,7 @@ struct PlannedRow: Sendable {
     /// Bindings to end (id, end_reason), then whether to start the row's binding.
     var endResidences: [(id: Int64, reason: String)] = []
     var addResidence = false
-    /// The building to store as the resident's home; nil keeps the stored one.
+    /// Whether the resident's bindings change (their home building is then recomputed).
     var homeChanged = false
 }
 
@@ -340,10 +340,14 @@ final class ImportPlanner {
             bound = current.residences.contains { $0.houseID == houseID && $0.relation == row.relation }
         }
         if !bound {
-            for residence in current.residences {
+            // Home relations (常住、户籍、租住) replace each other, as a move does on the record
+            // page; ownership replaces ownership. Within the same house it is a correction.
+            let homes = ResidentStore.homeRelations
+            let rowIsHome = homes.contains(row.relation)
+            for residence in current.residences where homes.contains(residence.relation) == rowIsHome {
                 if case .existing(let houseID) = house, residence.houseID == houseID {
                     planned.endResidences.append((residence.id, "corrected"))
-                } else if residence.relation == row.relation {
+                } else {
                     planned.endResidences.append((residence.id, "moved"))
                 }
             }
@@ -376,7 +380,7 @@ struct ImportWriter {
 
     func apply(_ plan: ImportPlan, progress: (Int) -> Void) throws {
         let now = Timestamp.string(from: request.today)
-        let today = Self.dateText(request.today)
+        let today = ChinaDate.today(request.today)
 
         var buildingIDs: [Int64] = []
         buildingIDs.reserveCapacity(plan.newBuildings.count)
@@ -392,10 +396,11 @@ struct ImportWriter {
         }
 
         let firstHouseID = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM houses") ?? 0) + 1
-        let houses = try BatchInsert(db, "INSERT INTO houses (id, building_id, unit, room, created_at) VALUES", width: 5)
+        let houses = try BatchInsert(db, "INSERT INTO houses (id, building_id, unit, room, floor, created_at) VALUES", width: 6)
         for (index, house) in plan.newHouses.enumerated() {
             try houses.add([(firstHouseID + Int64(index)).databaseValue, buildingID(house.building).databaseValue,
-                            house.unit.databaseValue, house.room.databaseValue, now.databaseValue])
+                            house.unit.databaseValue, house.room.databaseValue,
+                            HouseLabel.floor(forRoom: house.room).databaseValue, now.databaseValue])
         }
         try houses.flush()
         func houseID(_ ref: HouseRef) -> Int64 {
@@ -421,7 +426,7 @@ struct ImportWriter {
 
         let updateResident = try db.cachedStatement(sql: """
             UPDATE residents SET name = ?, phone = ?, phone_rev = ?, political_status = ?, notes = ?,
-                   status = 'active', building_id = coalesce(?, building_id), updated_at = ?
+                   status = 'active', updated_at = ?
              WHERE id = ?
             """)
         let endResidence = try db.cachedStatement(sql: """
@@ -456,11 +461,10 @@ struct ImportWriter {
                 for tagID in planned.tagIDs { try tags.add([id, tagID.databaseValue], autoFlush: false) }
             case .update:
                 guard let residentID = planned.existingID else { continue }
-                if planned.fieldsChanged || planned.homeChanged {
-                    let home: Int64? = planned.homeChanged ? buildingID(planned.building) : nil
+                if planned.fieldsChanged {
                     try updateResident.execute(arguments: [
                         planned.name, planned.phone, planned.phone.map { String($0.reversed()) }, planned.politicalStatus,
-                        planned.notes, home, now, residentID,
+                        planned.notes, now, residentID,
                     ])
                 }
                 for end in planned.endResidences {
@@ -468,6 +472,8 @@ struct ImportWriter {
                 }
                 if planned.addResidence {
                     try insertResidence.execute(arguments: [residentID, houseID(planned.house), row.relation, today, now])
+                    // The same rule as the record pages: the newest current home, else ownership.
+                    try ResidentStore.recomputeBuilding(db, residentID)
                 }
                 if planned.tagsChanged {
                     try deleteTags.execute(arguments: [residentID])
@@ -477,14 +483,6 @@ struct ImportWriter {
         }
         try flushCreated()
         progress(plan.rows.count)
-    }
-
-    /// "YYYY-MM-DD" in China Standard Time.
-    static func dateText(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .gmt
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
     }
 }
 

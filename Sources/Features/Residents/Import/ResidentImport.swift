@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import HTTPCore
 import Storage
+import Views
 import Web
 
 /// CSV import: dry run, row errors, all-or-nothing commit, background jobs for large files.
@@ -58,7 +59,7 @@ enum ResidentImport {
             else { outcome = "已导入" }
         }
         return [
-            "id": job.id, "filename": job.filename, "createdAt": displayTime(job.createdAt),
+            "id": job.id, "filename": job.filename, "createdAt": BeijingTime.display(job.createdAt),
             "mode": job.dryRun ? "试导入" : "正式导入", "outcome": outcome, "rows": job.totalRows,
         ]
     }
@@ -143,7 +144,7 @@ enum ResidentImport {
 
         var data: [String: Any] = [
             "job": [
-                "id": job.id, "filename": job.filename, "createdAt": displayTime(job.createdAt),
+                "id": job.id, "filename": job.filename, "createdAt": BeijingTime.display(job.createdAt),
                 "mode": job.dryRun ? "试导入（不保存）" : "正式导入",
             ] as [String: Any],
         ]
@@ -218,14 +219,5 @@ enum ResidentImport {
         context["blocked"] = !report.dryRun && report.fileError == nil && report.errorCount > 0
         context["canRetry"] = report.fileError != nil || report.errorCount > 0
         return context
-    }
-
-    /// A stored UTC timestamp as Beijing time, "2025-01-02 11:04".
-    static func displayTime(_ stored: String) -> String {
-        guard let date = Timestamp.date(from: stored) else { return stored }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .gmt
-        let p = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%04d-%02d-%02d %02d:%02d", p.year ?? 0, p.month ?? 0, p.day ?? 0, p.hour ?? 0, p.minute ?? 0)
     }
 }

@@ -37,11 +37,12 @@ typealias ImportProgress = @Sendable (_ phase: ImportPhase, _ processed: Int, _ 
 ///   with the row's values, and a row that changes nothing counts as unchanged.
 /// - A blank cell never clears a stored value: a blank phone, political status, tag list or
 ///   note leaves the existing resident's value as it is (new residents get 群众 and no tags).
-/// - The row's house is the resident's current home with the row's relation. When the
-///   resident is not already bound to that house with that relation, the current bindings
-///   with the same relation (another house: moved) or to the same house (another relation:
-///   corrected) end today and the new one starts today; other bindings (an owner who lives
-///   elsewhere) stay. `residents.building_id` follows the new home.
+/// - The row's house is bound to the resident with the row's relation. When that binding is
+///   not already current, the current bindings of the same kind end today and the new one
+///   starts today: a home relation (常住、户籍、租住) replaces the current home relations, as a
+///   move on the record page does (`moved`, or `corrected` within the same house), and
+///   ownership (产权人) replaces ownership. `residents.building_id` is then recomputed with the
+///   record pages' rule (`ResidentStore.recomputeBuilding`).
 /// - An estate (小区) must exist in the importer's scope. A building (楼栋) is looked for
 ///   by name anywhere in the estate's subtree; a missing one is created under the estate's
 ///   first grid (the lowest id of its grid children), or under the estate itself when it
