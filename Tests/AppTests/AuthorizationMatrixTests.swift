@@ -73,6 +73,10 @@ import Web
         "POST /residents/:id/residences/:residenceId/end": residentManagers,
         "GET /residents/:id/merge": residentManagers,
         "POST /residents/:id/merge": residentManagers,
+        // Resident CSV import: staff only.
+        "GET /residents/import": [.staff],
+        "POST /residents/import": [.staff],
+        "GET /residents/import/jobs/:id": [.staff],
     ]
 
     @Test func everyRouteIsInTheTableAndHasAnExpectation() throws {
