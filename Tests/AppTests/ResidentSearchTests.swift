@@ -320,6 +320,42 @@ enum FormDataEncoding {
         #expect(movedOut.contains("迁出,") && movedOut.components(separatedBy: "\r\n").count == 3)
     }
 
+    /// The staff export fed back to the import as a dry run: every row is found unchanged.
+    @Test func exportRoundTripsThroughTheImport() throws {
+        let app = try TestApp()
+        let f = ResidentFixture(app: app)
+        try f.resident("王芳", phone: "13812345678", house: f.house(unit: "3", room: "301"), political: "01",
+                       tags: ["独居老人", "残疾人"], notes: "行动不便, 需\"上门\"")
+        try f.resident("李四", house: f.house(unit: "1", room: "101"), relation: "tenant")
+        try f.resident("赵敏", idNumber: ResidentFixture.idNumber(birth: "19751231", checkX: true), relation: "hukou")
+        let staff = try app.signedIn(.staff)
+        let csv = try staff.get("/residents/export.csv")
+        #expect(csv.status == 200)
+
+        try staff.get("/residents/import")
+        let boundary = "----jinlin-search-roundtrip"
+        var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(staff.csrf ?? "")\r\n".utf8)
+        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"dry_run\"\r\n\r\n1\r\n".utf8)
+        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"residents.csv\"\r\nContent-Type: text/csv\r\n\r\n".utf8)
+        body += csv.body + Array("\r\n--\(boundary)--\r\n".utf8)
+        let post = try staff.send("POST", "/residents/import", body: body,
+                                  headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")])
+        let location = try #require(post.header("location"), "import answered \(post.status): \(post.text)")
+        var page = try staff.get(location)
+        let deadline = Date().addingTimeInterval(30)
+        while page.text.contains("http-equiv=\"refresh\""), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            page = try staff.get(location)
+        }
+        func figure(_ label: String) -> Int? {
+            guard let range = page.text.range(of: "<th>\(label)</th><td class=\"text-right\">") else { return nil }
+            return Int(page.text[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(figure("无变化") == 3, "\(page.text)")
+        #expect(figure("将新增居民") == 0)
+        #expect(figure("将更新居民") == 0)
+    }
+
     @Test func exportStreamsManyBatches() throws {
         let app = try TestApp()
         let f = ResidentFixture(app: app)
