@@ -513,6 +513,27 @@ import Testing
         #expect(try app.auditCount(action: "resident.reveal_id") == 0)
     }
 
+    @Test func gridWorkerOfGridAGetsNotFoundOnGridB() throws {
+        let app = try TestApp()
+        let grids = Grids(app.database)
+        let gridB = try grids.createChild(of: app.estate.id, name: "第二网格", kind: .grid, by: .system)
+        let buildingB = try grids.createChild(of: gridB.id, name: "2号楼", kind: .building, by: .system)
+        let houseA = try Self.addHouse(app, room: "101")
+        let houseB = try Self.addHouse(app, building: buildingB.id, room: "201")
+        let staff = try app.signedIn(.staff)
+        let inA = try Self.create(staff, name: "甲网格人", id: try Self.idNumber("19700101", 11), house: houseA)
+        let inB = try Self.create(staff, name: "乙网格人", id: try Self.idNumber("19700101", 13), house: houseB)
+        let workerA = try app.signedIn(.gridWorker, scope: app.grid.id)
+        #expect(try workerA.get("/residents/\(inA)").status == 200)
+        #expect(try workerA.get("/residents/\(inB)").status == 404)
+        #expect(try workerA.get("/buildings/\(buildingB.id)/houses").status == 404)
+        #expect(try workerA.post("/residents/\(inB)/visits", [("visited_on", "2026-11-01"), ("note", "越界")]).status == 404)
+        let list = try workerA.get("/residents?status=all")
+        #expect(list.text.contains("甲网格人"))
+        #expect(!list.text.contains("乙网格人"))
+        #expect(try workerA.get("/grids/\(gridB.id)").status == 403, "grid pages are for staff and coordinators")
+    }
+
     // MARK: - Visits
 
     @Test func gridWorkerVisitsAndTheOverdueListFollows() throws {
