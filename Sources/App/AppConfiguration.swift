@@ -8,6 +8,8 @@ public struct AppConfiguration: Sendable {
     public var dataDirectory: URL
     /// Mark cookies Secure (when served behind TLS).
     public var secureCookies = false
+    /// Behind a reverse proxy on this machine: take the client address from X-Forwarded-For.
+    public var trustProxy = false
 
     public init(resourceRoot: URL, dataDirectory: URL) {
         self.resourceRoot = resourceRoot

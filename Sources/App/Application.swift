@@ -39,7 +39,7 @@ public final class Application: Sendable {
         let templates = try TemplateLibrary(directory: configuration.templatesDirectory.path,
                                             required: ["layout", "login", "errors/error"])
         let env = AppEnvironment(database: database, templates: templates, secureCookies: configuration.secureCookies,
-                                 logger: logger, hasher: passwordHasher)
+                                 trustProxy: configuration.trustProxy, logger: logger, hasher: passwordHasher)
         self.environment = env
 
         var routes = AppRoutes(env: env)

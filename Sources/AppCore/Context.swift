@@ -24,7 +24,17 @@ public struct Context: Sendable {
 
     /// Who the audit log names for changes made in this request.
     public var actor: AuditActor {
-        AuditActor(userID: user?.id, name: user.map { "\($0.displayName)（\($0.username)）" } ?? "匿名", ip: request.http.remoteAddress)
+        AuditActor(userID: user?.id, name: user.map { "\($0.displayName)（\($0.username)）" } ?? "匿名", ip: clientAddress)
+    }
+
+    /// The client's address: the peer's, or behind a trusted reverse proxy on this machine, the
+    /// last address the proxy appended to X-Forwarded-For.
+    public var clientAddress: String {
+        let peer = request.http.remoteAddress
+        guard env.trustProxy, peer == "127.0.0.1" || peer == "::1",
+              let forwarded = request.headers.values("x-forwarded-for").last?.split(separator: ",").last else { return peer }
+        let address = forwarded.trimmingCharacters(in: .whitespaces)
+        return address.isEmpty || address.count > 45 ? peer : address
     }
 
     public var query: FormData { FormData(query: request.http.head.query) }

@@ -12,16 +12,19 @@ public struct AppEnvironment: Sendable {
     public let sessions: SessionStore
     public let throttle: LoginThrottle
     public let secureCookies: Bool
+    /// Read the client address from X-Forwarded-For when the peer is a proxy on this machine.
+    public let trustProxy: Bool
     public let logger: Logger
 
-    public init(database: AppDatabase, templates: TemplateLibrary, secureCookies: Bool, logger: Logger,
-                hasher: PasswordHasher = PasswordHasher()) {
+    public init(database: AppDatabase, templates: TemplateLibrary, secureCookies: Bool, trustProxy: Bool = false,
+                logger: Logger, hasher: PasswordHasher = PasswordHasher()) {
         self.database = database
         self.templates = templates
         self.users = UserStore(database: database, hasher: hasher)
         self.sessions = SessionStore(database: database)
         self.throttle = LoginThrottle(database: database)
         self.secureCookies = secureCookies
+        self.trustProxy = trustProxy
         self.logger = logger
     }
 }

@@ -24,10 +24,20 @@ struct SessionMiddleware: Middleware {
 /// sign-in the double-submit cookie's. Bodies are parsed here once and kept for the handler.
 struct CSRFMiddleware: Middleware {
     let env: AppEnvironment
+    static let stateChanging: Set<HTTPMethod> = [.post, .put, .patch, .delete]
+
+    /// The route's body limit already bounded the whole upload before it was read; a file part
+    /// may be as large as the body that carried it.
+    static func multipartLimits(for body: HTTPBody) -> MultipartLimits {
+        let defaults = MultipartLimits()
+        return MultipartLimits(maxPartBytes: max(defaults.maxPartBytes, body.count),
+                               maxTotalBytes: max(defaults.maxTotalBytes, body.count))
+    }
 
     func respond(to request: Request, next: (Request) throws -> HTTPResponse) throws -> HTTPResponse {
-        let method = request.method
-        guard method != .get && method != .head && method != .options else { return try next(request) }
+        // The methods that change state; anything else (GET, HEAD, OPTIONS, unknown methods)
+        // goes on to the router, which answers 405 for what it does not serve.
+        guard Self.stateChanging.contains(request.method) else { return try next(request) }
         var request = request
         let rawType = request.headers["content-type"] ?? ""
         let contentType = rawType.lowercased()
@@ -35,7 +45,7 @@ struct CSRFMiddleware: Middleware {
         var multipart: MultipartForm?
         if contentType.hasPrefix("multipart/form-data") {
             do {
-                let form = try MultipartParser.parse(body: request.http.body, contentType: rawType, limits: MultipartLimits())
+                let form = try MultipartParser.parse(body: request.http.body, contentType: rawType, limits: Self.multipartLimits(for: request.http.body))
                 multipart = form
                 submitted = form.fields["_csrf"]
                 request[MultipartKey.self] = form

@@ -43,7 +43,7 @@ public struct Grid: Sendable, Hashable, Identifiable, Codable {
         Array(GridPath.ids(in: path).dropLast())
     }
 
-    init(row: Row) throws {
+    public init(row: Row) throws {
         id = try row.decode(forColumn: "id")
         parentID = try row.decode(forColumn: "parent_id")
         let kindText: String = try row.decode(forColumn: "kind")

@@ -31,12 +31,16 @@ struct Serve: ParsableCommand {
     @Flag(help: "Mark cookies Secure (serve behind TLS).")
     var secureCookies = false
 
+    @Flag(help: "Behind a reverse proxy on this machine: take client addresses from X-Forwarded-For (env JINLIN_TRUST_PROXY=1).")
+    var trustProxy = false
+
     func run() throws {
         let env = ProcessInfo.processInfo.environment
         let logger = bootstrapLogging()
 
         var appConfig = try common.appConfiguration()
         appConfig.secureCookies = secureCookies || env["JINLIN_SECURE_COOKIES"] == "1"
+        appConfig.trustProxy = trustProxy || env["JINLIN_TRUST_PROXY"] == "1"
         let database = try Application.openDatabase(appConfig, logger: logger)
         let app = try Application(configuration: appConfig, database: database, logger: logger)
         if let password = try app.createFirstAdminIfNeeded() {

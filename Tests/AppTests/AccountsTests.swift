@@ -163,3 +163,17 @@ import Testing
         #expect(Context.safeLocalPath("/\\evil") == "/")
     }
 }
+
+@Suite struct ProxyTests {
+    @Test func forwardedAddressIsUsedOnlyWhenTrusted() throws {
+        let app = try TestApp()
+        let client = try app.signedIn(.staff)
+        _ = try client.send("POST", "/logout", body: Array("_csrf=\(client.csrf ?? "")".utf8),
+                            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Forwarded-For", "203.0.113.9")])
+        let ip = try app.database.read { db in
+            try String.fetchOne(db, sql: "SELECT client_ip FROM audit_log WHERE action = 'session.logout'")
+        }
+        // The test app does not trust proxies: the peer address is recorded, not the header.
+        #expect(ip == "127.0.0.1")
+    }
+}

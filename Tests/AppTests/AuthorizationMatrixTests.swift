@@ -15,6 +15,8 @@ import Web
     static let gridReaders: Set<Role> = [.admin, .staff, .coordinator]
     static let gridManagers: Set<Role> = [.admin, .staff]
     static let admins: Set<Role> = [.admin]
+    static let residentViewers: Set<Role> = [.staff, .gridWorker, .coordinator]
+    static let residentManagers: Set<Role> = [.staff, .gridWorker]
 
     /// "METHOD pattern" → roles that may use it; nil = no sign-in needed.
     static let expected: [String: Set<Role>?] = [
@@ -49,6 +51,36 @@ import Web
         "POST /grids/:id/delete": gridManagers,
         "POST /grids/:id/workers": gridManagers,
         "POST /grids/:id/workers/:userId/remove": gridManagers,
+        // Resident records and houses (merging additionally needs the staff role, checked in the handler
+        // after the record's scope, so a missing record is a 404 for every manager).
+        "GET /buildings/:id/houses": residentViewers,
+        "GET /buildings/:id/houses/new": residentManagers,
+        "POST /buildings/:id/houses/new": residentManagers,
+        "GET /houses/:id": residentViewers,
+        "GET /residents/new": residentManagers,
+        "POST /residents/new": residentManagers,
+        "GET /residents/visits/overdue": residentManagers,
+        "GET /residents/:id": residentViewers,
+        "GET /residents": residentViewers,
+        "GET /residents/export.csv": [.staff, .coordinator],
+        "GET /rosters/estate/:id": residentViewers,
+        "GET /rosters/community/:id": residentViewers,
+        "GET /residents/:id/edit": residentManagers,
+        "POST /residents/:id/edit": residentManagers,
+        "POST /residents/:id/reveal": residentManagers,
+        "POST /residents/:id/tags": residentManagers,
+        "POST /residents/:id/visits": residentManagers,
+        "GET /residents/:id/move": residentManagers,
+        "POST /residents/:id/move": residentManagers,
+        "GET /residents/:id/move-out": residentManagers,
+        "POST /residents/:id/move-out": residentManagers,
+        "POST /residents/:id/residences/:residenceId/end": residentManagers,
+        "GET /residents/:id/merge": residentManagers,
+        "POST /residents/:id/merge": residentManagers,
+        // Resident CSV import: staff only.
+        "GET /residents/import": [.staff],
+        "POST /residents/import": [.staff],
+        "GET /residents/import/jobs/:id": [.staff],
     ]
 
     @Test func everyRouteIsInTheTableAndHasAnExpectation() throws {
@@ -105,5 +137,17 @@ import Web
         if method == .get { return try client.get(path) }
         if client.csrf == nil { try client.get("/login") }
         return try client.post(path, [])
+    }
+}
+
+@Suite struct MethodTests {
+    @Test func unknownMethodsGet405NotACSRFRefusal() throws {
+        let app = try TestApp()
+        let client = AppClient(port: app.port)
+        let foo = try client.send("FOO", "/healthz", body: [], headers: [])
+        #expect(foo.status == 405)
+        #expect(foo.header("allow") == "GET, HEAD")
+        // A state-changing method still needs the token.
+        #expect(try client.send("DELETE", "/", body: [], headers: []).status == 403)
     }
 }

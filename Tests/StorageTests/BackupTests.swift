@@ -7,7 +7,7 @@ import Testing
     @Test func backupDuringContinuousWritesIsAConsistentCheckedCopy() throws {
         let temp = try TemporaryDirectory()
         let database = try AppDatabase(path: temp.path("live.sqlite"))
-        try Migrator.migrate(database: database, directory: shippedMigrations)
+        try Migrator.migrate(database: database, directory: coreMigrations)
         // Enough data that the copy takes a while, so the writer really runs during it.
         try database.write { db in
             try db.execute(sql: "CREATE TABLE ticks (n INTEGER PRIMARY KEY, payload TEXT NOT NULL) STRICT")
@@ -79,7 +79,7 @@ import Testing
     @Test func backupReplacesAnOlderBackupAtomically() throws {
         let temp = try TemporaryDirectory()
         let database = try AppDatabase(path: temp.path("live.sqlite"))
-        try Migrator.migrate(database: database, directory: shippedMigrations)
+        try Migrator.migrate(database: database, directory: coreMigrations)
         let grids = Grids(database)
         try grids.createRoot(name: "东城社区", kind: .community, by: tester)
         let destination = temp.path("backup.sqlite")
@@ -90,13 +90,13 @@ import Testing
         let copy = try AppDatabase(path: destination)
         #expect(try Grids(copy).children(of: nil).map(\.name).sorted() == ["东城社区", "西城社区"])
         // The copy opens as a normal application database and needs no migration.
-        #expect(try Migrator.pendingMigrations(database: copy, directory: shippedMigrations) == [])
+        #expect(try Migrator.pendingMigrations(database: copy, directory: coreMigrations) == [])
     }
 
     @Test func aFailedBackupLeavesNoPartialFile() throws {
         let temp = try TemporaryDirectory()
         let database = try AppDatabase(path: temp.path("live.sqlite"))
-        try Migrator.migrate(database: database, directory: shippedMigrations)
+        try Migrator.migrate(database: database, directory: coreMigrations)
         let destination = temp.path("missing-directory/backup.sqlite")
         #expect(throws: (any Error).self) { try database.backup(to: destination) }
         #expect(!FileManager.default.fileExists(atPath: destination + ".partial"))
@@ -106,7 +106,7 @@ import Testing
     @Test func backupOntoTheLiveFileIsRefused() throws {
         let temp = try TemporaryDirectory()
         let database = try AppDatabase(path: temp.path("live.sqlite"))
-        try Migrator.migrate(database: database, directory: shippedMigrations)
+        try Migrator.migrate(database: database, directory: coreMigrations)
         #expect(throws: BackupError.self) { try database.backup(to: temp.path("./live.sqlite")) }
         #expect(try Migrator.appliedMigrations(database: database).count == 1)
     }

@@ -9,8 +9,8 @@ import Testing
         let path = directory.path("app.sqlite")
         do {
             let database = try AppDatabase(path: path)
-            #expect(try Migrator.pendingMigrations(database: database, directory: shippedMigrations) == ["0001_core.sql"])
-            let applied = try Migrator.migrate(database: database, directory: shippedMigrations)
+            #expect(try Migrator.pendingMigrations(database: database, directory: coreMigrations) == ["0001_core.sql"])
+            let applied = try Migrator.migrate(database: database, directory: coreMigrations)
             #expect(applied == ["0001_core.sql"])
             let tables = try database.read { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -22,8 +22,8 @@ import Testing
         }
         // Second start: a new pool on the same file finds nothing to do.
         let database = try AppDatabase(path: path)
-        #expect(try Migrator.migrate(database: database, directory: shippedMigrations) == [])
-        #expect(try Migrator.pendingMigrations(database: database, directory: shippedMigrations) == [])
+        #expect(try Migrator.migrate(database: database, directory: coreMigrations) == [])
+        #expect(try Migrator.pendingMigrations(database: database, directory: coreMigrations) == [])
         let rows = try Migrator.appliedMigrations(database: database)
         #expect(rows.count == 1)
         #expect(rows.first?.version == 1)

@@ -11,10 +11,21 @@ let shippedMigrations = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent()  // package root
     .appendingPathComponent("Migrations", isDirectory: true)
 
-/// A fresh on-disk database with the shipped schema.
+/// The storage layer's own schema, 0001_core.sql, alone in a folder: these tests exercise the
+/// migrator and the core tables, so later modules' migrations must not change their counts.
+let coreMigrations: URL = {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("jinlin-core-migrations-\(UUID().uuidString)", isDirectory: true)
+    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    try? FileManager.default.copyItem(at: shippedMigrations.appendingPathComponent("0001_core.sql"),
+                                      to: directory.appendingPathComponent("0001_core.sql"))
+    return directory
+}()
+
+/// A fresh on-disk database with the core schema.
 func migratedDatabase() throws -> AppDatabase {
     let database = try AppDatabase.openTemporary()
-    try Migrator.migrate(database: database, directory: shippedMigrations)
+    try Migrator.migrate(database: database, directory: coreMigrations)
     return database
 }
 
@@ -36,13 +47,13 @@ final class TemporaryDirectory: Sendable {
         url.appendingPathComponent(name).path
     }
 
-    /// Creates a subdirectory holding copies of the shipped migrations.
+    /// Creates a subdirectory holding a copy of the core migration.
     func copyOfShippedMigrations() throws -> URL {
         let directory = url.appendingPathComponent("Migrations", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for name in try FileManager.default.contentsOfDirectory(atPath: shippedMigrations.path) where !name.hasPrefix(".") {
+        for name in try FileManager.default.contentsOfDirectory(atPath: coreMigrations.path) where !name.hasPrefix(".") {
             try FileManager.default.copyItem(
-                at: shippedMigrations.appendingPathComponent(name),
+                at: coreMigrations.appendingPathComponent(name),
                 to: directory.appendingPathComponent(name))
         }
         return directory

@@ -51,7 +51,7 @@ public enum AccountsFeature {
         if password.isEmpty { state.addError("请输入密码", for: "password") }
         if state.hasErrors { return try loginPage(ctx, form: state, status: .unprocessableContent) }
 
-        let ip = ctx.request.http.remoteAddress
+        let ip = ctx.clientAddress
         if try ctx.env.throttle.isBlocked(username: username, ip: ip) {
             return try loginPage(ctx, form: state, error: "登录失败次数过多，已暂时锁定。请 15 分钟后再试，或联系系统管理员。",
                                  status: .tooManyRequests)

@@ -11,26 +11,8 @@ import Web
 enum AuditPages {
     static let perPage = 50
 
-    /// Chinese names of the actions the application records, in the order the filter lists them.
-    static let actions: [(action: String, label: String)] = [
-        ("session.login", "登录"),
-        ("session.logout", "退出"),
-        ("user.create", "创建账号"),
-        ("user.update", "修改账号"),
-        ("user.deactivate", "停用账号"),
-        ("user.activate", "启用账号"),
-        ("user.reset_password", "重置密码"),
-        ("user.change_password", "修改密码"),
-        ("grid.create", "新建网格节点"),
-        ("grid.rename", "重命名节点"),
-        ("grid.change_code", "修改节点编码"),
-        ("grid.change_kind", "修改节点层级"),
-        ("grid.move", "移动节点"),
-        ("grid.delete", "删除节点"),
-        ("grid.assign_worker", "指派网格员"),
-        ("grid.remove_worker", "移除网格员"),
-    ]
-    static let actionLabels: [String: String] = Dictionary(actions.map { ($0.action, $0.label) }, uniquingKeysWith: { a, _ in a })
+    static let actions = AuditLabels.actions
+    static let actionLabels = AuditLabels.byAction
 
     static let entityTypes: [(type: String, label: String)] = [
         ("user", "账号"),
@@ -194,22 +176,9 @@ enum AuditPages {
     }
 }
 
-/// Dates typed into the audit filter (`<input type="date">`: `YYYY-MM-DD`), read as UTC days.
+/// Dates typed into the audit filter (`<input type="date">`: `YYYY-MM-DD`), read as Beijing days.
 enum AuditDate {
-    static func day(_ text: String) -> Date? {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              (1970...9998).contains(year), (1...12).contains(month), (1...31).contains(day) else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        let components = DateComponents(year: year, month: month, day: day)
-        guard let date = calendar.date(from: components) else { return nil }
-        // Reject days that roll over (2025-02-30).
-        let back = calendar.dateComponents([.year, .month, .day], from: date)
-        guard back.year == year, back.month == month, back.day == day else { return nil }
-        return date
-    }
+    static func day(_ text: String) -> Date? { BeijingTime.startOfDay(text) }
 }
 
 /// Display helpers for the stored before/after JSON.

@@ -316,9 +316,6 @@ enum UserPages {
 
 /// Formatting shared by the admin pages.
 enum AdminFormat {
-    /// A stored timestamp (`2025-01-02T03:04:05.678Z`) as `2025-01-02 03:04:05` (UTC).
-    static func time(_ stored: String) -> String {
-        guard stored.count >= 19 else { return stored }
-        return String(stored.prefix(19)).replacingOccurrences(of: "T", with: " ")
-    }
+    /// A stored timestamp as Beijing time with seconds, `2025-01-02 11:04:05`.
+    static func time(_ stored: String) -> String { BeijingTime.display(stored, seconds: true) }
 }

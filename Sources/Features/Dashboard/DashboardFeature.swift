@@ -55,7 +55,7 @@ public enum DashboardFeature {
             "scopeName": user.scopeName ?? "全部",
             "stats": stats,
             "shortcuts": links,
-            "lastLogin": user.lastLoginAt.map { String($0.prefix(16)).replacingOccurrences(of: "T", with: " ") } ?? "",
+            "lastLogin": BeijingTime.display(user.lastLoginAt),
         ]
         return try ctx.render("dashboard", title: "首页", data)
     }

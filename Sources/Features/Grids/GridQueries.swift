@@ -4,34 +4,21 @@ import GRDB
 import Storage
 
 /// A node as the tree and children tables show it: the row plus its counts.
+@dynamicMemberLookup
 struct GridListRow: Sendable {
-    let id: Int64
-    let parentID: Int64?
-    let kind: GridKind
-    let name: String
-    let code: String
-    let path: String
-    let depth: Int
+    let grid: Grid
     /// Direct children.
     let childCount: Int
     /// Grid workers assigned to exactly this node.
     let workerCount: Int
 
     init(row: Row) throws {
-        id = try row.decode(forColumn: "id")
-        parentID = try row.decode(forColumn: "parent_id")
-        let kindText: String = try row.decode(forColumn: "kind")
-        guard let kind = GridKind(rawValue: kindText) else {
-            throw StorageDecodingError(message: "grids.kind has unknown value \(kindText)")
-        }
-        self.kind = kind
-        name = try row.decode(forColumn: "name")
-        code = try row.decode(forColumn: "code")
-        path = try row.decode(forColumn: "path")
-        depth = try row.decode(forColumn: "depth")
+        grid = try Grid(row: row)
         childCount = try row.decode(forColumn: "child_count")
         workerCount = try row.decode(forColumn: "worker_count")
     }
+
+    subscript<T>(dynamicMember keyPath: KeyPath<Grid, T>) -> T { grid[keyPath: keyPath] }
 }
 
 /// A lighter node for `<select>` options and breadcrumbs.
@@ -88,12 +75,12 @@ enum GridQueries {
                      tail: String = "", tailArguments: [any DatabaseValueConvertible] = []) throws -> [GridListRow] {
         let sql = """
             WITH page AS (
-                SELECT g.id, g.parent_id, g.kind, g.name, g.code, g.path, g.depth
+                SELECT g.id, g.parent_id, g.kind, g.name, g.code, g.path, g.depth, g.created_at, g.updated_at
                   FROM grids AS g
                  WHERE \(filter)
                  \(tail)
             )
-            SELECT p.id, p.parent_id, p.kind, p.name, p.code, p.path, p.depth,
+            SELECT p.id, p.parent_id, p.kind, p.name, p.code, p.path, p.depth, p.created_at, p.updated_at,
                    ifnull(c.n, 0) AS child_count, ifnull(w.n, 0) AS worker_count
               FROM page AS p
               LEFT JOIN (SELECT parent_id AS id, count(*) AS n FROM grids

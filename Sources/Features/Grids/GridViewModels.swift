@@ -63,16 +63,6 @@ enum GridViews {
         }
     }
 
-    /// A stored UTC timestamp as Beijing time (UTC+8, no daylight saving), `2025-01-02 11:04`.
-    static func displayTime(_ stored: String?) -> String {
-        guard let stored, let date = Timestamp.date(from: stored) else { return "" }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        func two(_ value: Int?) -> String {
-            let v = value ?? 0
-            return v < 10 ? "0\(v)" : "\(v)"
-        }
-        return "\(c.year ?? 0)-\(two(c.month))-\(two(c.day)) \(two(c.hour)):\(two(c.minute))"
-    }
+    /// A stored UTC timestamp as Beijing time, `2025-01-02 11:04`.
+    static func displayTime(_ stored: String?) -> String { BeijingTime.display(stored) }
 }

@@ -153,6 +153,7 @@ public enum GridsFeature {
             "kind": grid.kind.rawValue,
             "kindLabel": grid.kind.label,
             "kindBadge": GridViews.badgeClass(grid.kind),
+            "isBuilding": grid.kind == .building,
             "code": grid.code,
             "level": grid.depth + 1,
             "createdAt": GridViews.displayTime(grid.createdAt),

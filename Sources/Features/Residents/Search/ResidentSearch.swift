@@ -1,6 +1,56 @@
+import Access
 import AppCore
+import Foundation
+import GRDB
+import HTTPCore
+import Storage
+import Views
+import Web
 
 /// The resident list and search, the CSV export and the printable rosters.
 enum ResidentSearch {
-    static func register(_ routes: inout AppRoutes) {}
+    static func register(_ routes: inout AppRoutes) {
+        routes.get("/residents", .viewResidents) { ctx in try list(ctx) }
+        routes.get("/residents/export.csv", .exportResidents, options: RouteOptions(offload: true)) { ctx in
+            try ResidentExport.respond(ctx)
+        }
+        routes.get("/rosters/estate/:id", .viewResidents, options: RouteOptions(offload: true)) { ctx in
+            try Rosters.estate(ctx)
+        }
+        routes.get("/rosters/community/:id", .viewResidents, options: RouteOptions(offload: true)) { ctx in
+            try Rosters.community(ctx)
+        }
+    }
+
+    static func list(_ ctx: Context) throws -> HTTPResponse {
+        let filter = ResidentFilter(query: ctx.query)
+        let scopePath = ctx.principal?.scope.path
+        let today = ChinaDay.of()
+        var data: [String: Any] = try ctx.database.read { db in
+            let query = try ResidentSearchQuery.make(db, filter: filter, scopePath: scopePath, today: today)
+            let total = try query.count(db)
+            let pagination = Pagination(page: filter.page, perPage: ResidentSearchQuery.pageSize, total: total)
+            let ids = try query.pageIDs(db, total: total, limit: ResidentSearchQuery.pageSize, offset: pagination.offset)
+            let rows = try ResidentDetails.fetch(db, ids: ids).map { ResidentListPage.row($0, today: today) }
+            var data = pagination.context(path: "/residents", query: filter.queryItems)
+            data["rows"] = rows
+            data["hasRows"] = !rows.isEmpty
+            data["total"] = total
+            data["pageStart"] = pagination.offset + 1
+            data["pageEnd"] = pagination.offset + rows.count
+            data["gridOptions"] = try ResidentListPage.gridOptions(db, scopePath: scopePath, selected: filter.gridID)
+            data["tagOptions"] = try ResidentListPage.tagOptions(db, selected: filter.tagID)
+            if query.matchesNothing { data["notice"] = "所选网格不存在或不在您的管辖范围内。" }
+            return data
+        }
+        data.merge(ResidentListPage.staticOptions(filter)) { _, new in new }
+        data["q"] = filter.q
+        data["isFiltered"] = filter.isFiltered
+        data["canCreate"] = ctx.may(.manageResidents)
+        data["canImport"] = ctx.may(.importResidents)
+        data["canExport"] = ctx.may(.exportResidents)
+        let queryString = filter.queryString
+        data["exportURL"] = "/residents/export.csv" + (queryString.isEmpty ? "" : "?" + queryString)
+        return try ctx.render("residents/search/index", title: "居民", data)
+    }
 }

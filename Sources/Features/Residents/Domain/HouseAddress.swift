@@ -1,0 +1,20 @@
+/// How an address reads in lists, rosters and exports: 社区 / 小区 / 楼栋 / 单元 / 室.
+public enum HouseAddress {
+    /// "3单元" for a unit stored as "3"; a unit already written with 单元 is kept.
+    public static func unitLabel(_ unit: String) -> String {
+        unit.isEmpty || unit.hasSuffix("单元") ? unit : unit + "单元"
+    }
+
+    /// "301室" for a room stored as "301"; a room already written with 室 is kept.
+    public static func roomLabel(_ room: String) -> String {
+        room.isEmpty || room.hasSuffix("室") ? room : room + "室"
+    }
+
+    /// The parts that are present, joined with " / ".
+    public static func line(community: String?, estate: String?, building: String?, unit: String?, room: String?) -> String {
+        [community, estate, building, unit.map(unitLabel), room.map(roomLabel)]
+            .compactMap { $0 }
+            .filter { !$0.isEmpty }
+            .joined(separator: " / ")
+    }
+}

@@ -1,0 +1,541 @@
+import Foundation
+import GRDB
+import Storage
+
+/// A building a row names: one that exists, or one the import creates (index into `newBuildings`).
+enum BuildingRef: Hashable, Sendable {
+    case existing(Int64)
+    case new(Int)
+}
+
+enum HouseRef: Hashable, Sendable {
+    case existing(Int64)
+    case new(Int)
+}
+
+struct HouseKey: Hashable, Sendable {
+    let building: BuildingRef
+    let unit: String
+    let room: String
+}
+
+struct NewBuilding: Sendable {
+    let estateID: Int64
+    let estateName: String
+    let name: String
+    let parentID: Int64
+}
+
+struct NewHouse: Sendable {
+    let building: BuildingRef
+    let unit: String
+    let room: String
+}
+
+/// A resident that already exists, as far as the import compares it.
+struct ExistingResident: Sendable {
+    let id: Int64
+    let name: String
+    let phone: String?
+    let politicalStatus: String
+    let notes: String
+    let status: String
+    let buildingID: Int64?
+    let buildingPath: String?
+    var residences: [(id: Int64, houseID: Int64, relation: String)] = []
+    var tagIDs: [Int64] = []
+}
+
+/// What the import does with one valid row.
+struct PlannedRow: Sendable {
+    enum Action: Sendable { case create, update, unchanged }
+
+    let row: ImportRow
+    let building: BuildingRef
+    let house: HouseRef
+    var action: Action
+    /// For an update: the resident and the values to store.
+    var existingID: Int64?
+    var name: String
+    var phone: String?
+    var politicalStatus: String
+    var notes: String
+    var tagIDs: [Int64]
+    var tagsChanged = false
+    var fieldsChanged = false
+    /// Bindings to end (id, end_reason), then whether to start the row's binding.
+    var endResidences: [(id: Int64, reason: String)] = []
+    var addResidence = false
+    /// Whether the resident's bindings change (their home building is then recomputed).
+    var homeChanged = false
+}
+
+/// Everything the import would do, computed without writing.
+struct ImportPlan: Sendable {
+    var rows: [PlannedRow] = []
+    var errors: [ImportRowError] = []
+    var newBuildings: [NewBuilding] = []
+    var newHouses: [NewHouse] = []
+    var created = 0
+    var updated = 0
+    var unchanged = 0
+
+    func preview(tags: [Int64: String]) -> [ImportReport.PreviewRow] {
+        rows.prefix(ImportReport.maxPreview).map { planned in
+            let row = planned.row
+            let unit = row.unit.hasSuffix("单元") ? row.unit : row.unit + "单元"
+            let action = switch planned.action {
+            case .create: "新增"
+            case .update: "更新"
+            case .unchanged: "不变"
+            }
+            return ImportReport.PreviewRow(
+                line: row.line, action: action, name: planned.name, idNumber: Mask.idNumber(row.id.value),
+                sex: row.id.isMale ? "男" : "女", birthDate: row.birthDate, phone: Mask.phone(planned.phone),
+                address: "\(row.estate) \(row.building) \(unit) \(row.room)",
+                relation: Vocabulary.relationName(row.relation),
+                politicalStatus: Vocabulary.politicalStatusName(planned.politicalStatus),
+                tags: planned.tagIDs.compactMap { tags[$0] }.joined(separator: "、"), notes: planned.notes)
+        }
+    }
+}
+
+/// Resolves rows against the database: estates in scope, buildings, houses, existing residents.
+final class ImportPlanner {
+    let db: Database
+    let scopePath: String?
+
+    struct Estate {
+        let id: Int64
+        let name: String
+        let path: String
+        let community: String?
+    }
+
+    /// The part of an estate's subtree the import needs, loaded once per estate.
+    struct EstateTree {
+        var buildingsByName: [String: [Int64]] = [:]
+        /// Where a missing building goes, and the names already used there.
+        var targetParentID: Int64
+        var targetChildKinds: [String: String] = [:]
+    }
+
+    private var estatesByName: [String: [Estate]] = [:]
+    private var trees: [Int64: EstateTree] = [:]
+    private var houses: [HouseKey: HouseRef] = [:]
+    private var newBuildingIndex: [String: Int] = [:]
+    private var existing: [String: ExistingResident] = [:]
+    private var plan = ImportPlan()
+
+    init(db: Database, scopePath: String?) {
+        self.db = db
+        self.scopePath = scopePath
+    }
+
+    func plan(_ rows: [ImportRow], progress: (Int) -> Void) throws -> ImportPlan {
+        try loadEstates()
+        try loadResidents(rows.map(\.id.value))
+        plan.rows.reserveCapacity(rows.count)
+        for (index, row) in rows.enumerated() {
+            if index % 2000 == 0 { progress(index) }
+            switch try resolve(row) {
+            case .success(let planned):
+                switch planned.action {
+                case .create: plan.created += 1
+                case .update: plan.updated += 1
+                case .unchanged: plan.unchanged += 1
+                }
+                plan.rows.append(planned)
+            case .failure(let error):
+                plan.errors.append(error)
+            }
+        }
+        return plan
+    }
+
+    // MARK: Loading
+
+    private func inScope(_ path: String) -> Bool {
+        guard let scopePath else { return true }
+        return GridPath.isInSubtree(path, of: scopePath)
+    }
+
+    private func loadEstates() throws {
+        var estates: [(id: Int64, name: String, path: String)] = []
+        let rows: [Row]
+        if let scopePath {
+            let range = GridPath.subtreeRange(of: scopePath)
+            rows = try Row.fetchAll(db, sql: "SELECT id, name, path FROM grids WHERE path >= ? AND path < ? AND kind = 'estate'",
+                                    arguments: [range.lower, range.upper])
+        } else {
+            rows = try Row.fetchAll(db, sql: "SELECT id, name, path FROM grids WHERE kind = 'estate'")
+        }
+        for row in rows { estates.append((row["id"], row["name"], row["path"])) }
+        // The community of each estate: its nearest ancestor of kind community.
+        let ancestorIDs = Set(estates.flatMap { GridPath.ids(in: $0.path).dropLast() })
+        var communities: [Int64: String] = [:]
+        for chunk in Array(ancestorIDs).chunked(500) {
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            for row in try Row.fetchAll(db, sql: "SELECT id, name FROM grids WHERE kind = 'community' AND id IN (\(placeholders))",
+                                        arguments: StatementArguments(chunk)) {
+                communities[row["id"]] = row["name"]
+            }
+        }
+        for estate in estates {
+            let community = GridPath.ids(in: estate.path).dropLast().reversed().lazy.compactMap { communities[$0] }.first
+            estatesByName[estate.name, default: []].append(Estate(id: estate.id, name: estate.name, path: estate.path, community: community))
+        }
+    }
+
+    private func tree(of estate: Estate) throws -> EstateTree {
+        if let tree = trees[estate.id] { return tree }
+        let range = GridPath.subtreeRange(of: estate.path)
+        let nodes = try Row.fetchAll(db, sql: "SELECT id, parent_id, kind, name FROM grids WHERE path >= ? AND path < ?",
+                                     arguments: [range.lower, range.upper])
+        var firstGrid: Int64?
+        var buildings: [String: [Int64]] = [:]
+        for node in nodes {
+            let id: Int64 = node["id"], parentID: Int64? = node["parent_id"], kind: String = node["kind"], name: String = node["name"]
+            if kind == "building" { buildings[name, default: []].append(id) }
+            if kind == "grid", parentID == estate.id, firstGrid.map({ id < $0 }) ?? true { firstGrid = id }
+        }
+        var tree = EstateTree(buildingsByName: buildings, targetParentID: firstGrid ?? estate.id)
+        for node in nodes where (node["parent_id"] as Int64?) == tree.targetParentID {
+            tree.targetChildKinds[node["name"]] = node["kind"]
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT h.id, h.building_id, h.unit, h.room FROM houses AS h JOIN grids AS g ON g.id = h.building_id
+             WHERE g.path >= ? AND g.path < ?
+            """, arguments: [range.lower, range.upper]) {
+            houses[HouseKey(building: .existing(row["building_id"]), unit: row["unit"], room: row["room"])] = .existing(row["id"])
+        }
+        trees[estate.id] = tree
+        return tree
+    }
+
+    private func loadResidents(_ idNumbers: [String]) throws {
+        guard !idNumbers.isEmpty else { return }
+        existing.reserveCapacity(min(idNumbers.count, 1 << 20))
+        let chunkSize = 500
+        let fullChunkSQL = Self.residentsSQL(count: chunkSize)
+        for chunk in idNumbers.chunked(chunkSize) {
+            let statement = chunk.count == chunkSize
+                ? try db.cachedStatement(sql: fullChunkSQL) : try db.makeStatement(sql: Self.residentsSQL(count: chunk.count))
+            let rows = try Row.fetchCursor(statement, arguments: StatementArguments(chunk))
+            while let row = try rows.next() {
+                let resident = ExistingResident(
+                    id: row[0], name: row[2], phone: row[3], politicalStatus: row[4], notes: row[5], status: row[6],
+                    buildingID: row[7], buildingPath: row[8])
+                existing[row[1]] = resident
+            }
+        }
+        guard !existing.isEmpty else { return }
+        var byID: [Int64: String] = [:]
+        for (idNumber, resident) in existing { byID[resident.id] = idNumber }
+        let ids = Array(byID.keys)
+        for chunk in ids.chunked(chunkSize) {
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let residences = try Row.fetchCursor(db, sql: """
+                SELECT id, resident_id, house_id, relation FROM residences WHERE ended_on IS NULL AND resident_id IN (\(placeholders))
+                """, arguments: StatementArguments(chunk))
+            while let row = try residences.next() {
+                let residentID: Int64 = row[1]
+                guard let idNumber = byID[residentID] else { continue }
+                existing[idNumber]?.residences.append((row[0], row[2], row[3]))
+            }
+            let tags = try Row.fetchCursor(db, sql: """
+                SELECT resident_id, tag_id FROM resident_tags WHERE resident_id IN (\(placeholders))
+                """, arguments: StatementArguments(chunk))
+            while let row = try tags.next() {
+                let residentID: Int64 = row[0]
+                guard let idNumber = byID[residentID] else { continue }
+                existing[idNumber]?.tagIDs.append(row[1])
+            }
+        }
+    }
+
+    static func residentsSQL(count: Int) -> String {
+        let placeholders = Array(repeating: "?", count: count).joined(separator: ",")
+        return """
+            SELECT r.id, r.id_number, r.name, r.phone, r.political_status, r.notes, r.status, r.building_id, g.path
+              FROM residents AS r LEFT JOIN grids AS g ON g.id = r.building_id
+             WHERE r.id_number IN (\(placeholders))
+            """
+    }
+
+    // MARK: Resolving one row
+
+    private func resolve(_ row: ImportRow) throws -> Result<PlannedRow, ImportRowError> {
+        func fail(_ message: String) -> Result<PlannedRow, ImportRowError> {
+            .failure(ImportRowError(line: row.line, message: message))
+        }
+        var candidates = estatesByName[row.estate] ?? []
+        if !row.community.isEmpty { candidates = candidates.filter { $0.community == row.community } }
+        guard let estate = candidates.first else {
+            if row.community.isEmpty { return fail("小区“\(row.estate)”不在您的管辖范围内或不存在") }
+            return fail("社区“\(row.community)”的小区“\(row.estate)”不在您的管辖范围内或不存在")
+        }
+        guard candidates.count == 1 else {
+            return fail("您的管辖范围内有 \(candidates.count) 个名为“\(row.estate)”的小区，请在“社区”列注明所属社区")
+        }
+
+        let tree = try self.tree(of: estate)
+        let building: BuildingRef
+        if let ids = tree.buildingsByName[row.building] {
+            guard ids.count == 1, let id = ids.first else {
+                return fail("小区“\(row.estate)”中有 \(ids.count) 个名为“\(row.building)”的楼栋，无法确定是哪一栋，请先在网格管理中改名")
+            }
+            building = .existing(id)
+        } else {
+            let key = "\(estate.id)\u{1F}\(row.building)"
+            if let index = newBuildingIndex[key] {
+                building = .new(index)
+            } else {
+                if tree.targetChildKinds[row.building] != nil {
+                    return fail("小区“\(row.estate)”中已有名为“\(row.building)”的节点，但它不是楼栋")
+                }
+                plan.newBuildings.append(NewBuilding(estateID: estate.id, estateName: estate.name, name: row.building,
+                                                     parentID: tree.targetParentID))
+                let index = plan.newBuildings.count - 1
+                newBuildingIndex[key] = index
+                building = .new(index)
+            }
+        }
+
+        let houseKey = HouseKey(building: building, unit: row.unit, room: row.room)
+        let house: HouseRef
+        if let found = houses[houseKey] {
+            house = found
+        } else {
+            plan.newHouses.append(NewHouse(building: building, unit: row.unit, room: row.room))
+            house = .new(plan.newHouses.count - 1)
+            houses[houseKey] = house
+        }
+
+        guard let current = existing[row.id.value] else {
+            return .success(PlannedRow(row: row, building: building, house: house, action: .create, name: row.name,
+                                       phone: row.phone, politicalStatus: row.politicalStatus ?? "13",
+                                       notes: row.notes ?? "", tagIDs: row.tagIDs ?? [], addResidence: true,
+                                       homeChanged: true))
+        }
+        if current.status == "merged" {
+            return fail("该身份证号的居民记录已合并到另一条记录，请在居民页面核对后再导入")
+        }
+        if current.status == "active", let path = current.buildingPath, !inScope(path) {
+            return fail("该身份证号的居民登记在您管辖范围以外的地址，不能通过导入修改，请联系其所在社区办理迁出")
+        }
+
+        var planned = PlannedRow(row: row, building: building, house: house, action: .unchanged, existingID: current.id,
+                                 name: row.name, phone: row.phone ?? current.phone,
+                                 politicalStatus: row.politicalStatus ?? current.politicalStatus,
+                                 notes: row.notes ?? current.notes, tagIDs: current.tagIDs.sorted())
+        planned.fieldsChanged = planned.name != current.name || planned.phone != current.phone
+            || planned.politicalStatus != current.politicalStatus || planned.notes != current.notes
+        if let tagIDs = row.tagIDs, tagIDs != planned.tagIDs {
+            planned.tagIDs = tagIDs
+            planned.tagsChanged = true
+        }
+        var bound = false
+        if case .existing(let houseID) = house {
+            bound = current.residences.contains { $0.houseID == houseID && $0.relation == row.relation }
+        }
+        if !bound {
+            // Home relations (常住、户籍、租住) replace each other, as a move does on the record
+            // page; ownership replaces ownership. Within the same house it is a correction.
+            let homes = ResidentStore.homeRelations
+            let rowIsHome = homes.contains(row.relation)
+            for residence in current.residences where homes.contains(residence.relation) == rowIsHome {
+                if case .existing(let houseID) = house, residence.houseID == houseID {
+                    planned.endResidences.append((residence.id, "corrected"))
+                } else {
+                    planned.endResidences.append((residence.id, "moved"))
+                }
+            }
+            planned.addResidence = true
+            planned.homeChanged = true
+        }
+        if current.status != "active" {
+            planned.fieldsChanged = true
+            planned.homeChanged = true
+        }
+        let changed = planned.fieldsChanged || planned.tagsChanged || planned.addResidence || planned.homeChanged
+        planned.action = changed ? .update : .unchanged
+        return .success(planned)
+    }
+}
+
+/// Writes a plan inside the caller's transaction.
+///
+/// New houses, residents, their residences and tags go in multi-row INSERTs of `batchSize`
+/// rows through prepared statements reused for the whole file; that halves the per-row cost
+/// against one statement per row (each statement that fires a trigger also opens a statement
+/// journal). New residents and houses get explicit ids (max + 1, …): the transaction holds the
+/// write lock, so nobody else can take them, and the residences can name them in the same batch.
+/// Updates are rarer and go row by row.
+struct ImportWriter {
+    let db: Database
+    let request: ImportRequest
+
+    static let batchSize = 64
+
+    func apply(_ plan: ImportPlan, progress: (Int) -> Void) throws {
+        let now = Timestamp.string(from: request.today)
+        let today = ChinaDate.today(request.today)
+
+        var buildingIDs: [Int64] = []
+        buildingIDs.reserveCapacity(plan.newBuildings.count)
+        for building in plan.newBuildings {
+            let grid = try Grids.create(db, name: building.name, kind: .building, parentID: building.parentID, by: request.actor)
+            buildingIDs.append(grid.id)
+        }
+        func buildingID(_ ref: BuildingRef) -> Int64 {
+            switch ref {
+            case .existing(let id): id
+            case .new(let index): buildingIDs[index]
+            }
+        }
+
+        let firstHouseID = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM houses") ?? 0) + 1
+        let houses = try BatchInsert(db, "INSERT INTO houses (id, building_id, unit, room, floor, created_at) VALUES", width: 6)
+        for (index, house) in plan.newHouses.enumerated() {
+            try houses.add([(firstHouseID + Int64(index)).databaseValue, buildingID(house.building).databaseValue,
+                            house.unit.databaseValue, house.room.databaseValue,
+                            HouseLabel.floor(forRoom: house.room).databaseValue, now.databaseValue])
+        }
+        try houses.flush()
+        func houseID(_ ref: HouseRef) -> Int64 {
+            switch ref {
+            case .existing(let id): id
+            case .new(let index): firstHouseID + Int64(index)
+            }
+        }
+
+        var nextResidentID = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM residents") ?? 0) + 1
+        let residents = try BatchInsert(db, """
+            INSERT INTO residents (id, name, id_number, id_number_rev, sex, birth_date, phone, phone_rev, political_status,
+                                   notes, status, building_id, created_at, updated_at) VALUES
+            """, width: 14)
+        let residences = try BatchInsert(db, "INSERT INTO residences (resident_id, house_id, relation, started_on, created_at) VALUES", width: 5)
+        let tags = try BatchInsert(db, "INSERT OR IGNORE INTO resident_tags (resident_id, tag_id) VALUES", width: 2)
+        // Residences and tags point at residents: write the residents first whenever a batch is full.
+        func flushCreated() throws {
+            try residents.flush()
+            try residences.flush()
+            try tags.flush()
+        }
+
+        let updateResident = try db.cachedStatement(sql: """
+            UPDATE residents SET name = ?, phone = ?, phone_rev = ?, political_status = ?, notes = ?,
+                   status = 'active', updated_at = ?
+             WHERE id = ?
+            """)
+        let endResidence = try db.cachedStatement(sql: """
+            UPDATE residences SET ended_on = max(?, started_on), end_reason = ? WHERE id = ? AND ended_on IS NULL
+            """)
+        let insertResidence = try db.cachedStatement(sql: """
+            INSERT INTO residences (resident_id, house_id, relation, started_on, created_at) VALUES (?, ?, ?, ?, ?)
+            """)
+        let deleteTags = try db.cachedStatement(sql: "DELETE FROM resident_tags WHERE resident_id = ?")
+        let insertTag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO resident_tags (resident_id, tag_id) VALUES (?, ?)")
+
+        let nowValue = now.databaseValue, todayValue = today.databaseValue, active = "active".databaseValue
+        for (index, planned) in plan.rows.enumerated() {
+            if index % 2000 == 0 { progress(index) }
+            let row = planned.row
+            switch planned.action {
+            case .unchanged:
+                continue
+            case .create:
+                let residentID = nextResidentID
+                nextResidentID += 1
+                let id = residentID.databaseValue
+                if residents.isFull { try flushCreated() }
+                try residents.add([
+                    id, planned.name.databaseValue, row.id.value.databaseValue, row.id.reversed.databaseValue,
+                    row.id.sexCode.databaseValue, row.birthDate.databaseValue, planned.phone.databaseValue,
+                    planned.phone.map { String($0.reversed()) }.databaseValue, planned.politicalStatus.databaseValue,
+                    planned.notes.databaseValue, active, buildingID(planned.building).databaseValue, nowValue, nowValue,
+                ], autoFlush: false)
+                try residences.add([id, houseID(planned.house).databaseValue, row.relation.databaseValue, todayValue, nowValue],
+                                   autoFlush: false)
+                for tagID in planned.tagIDs { try tags.add([id, tagID.databaseValue], autoFlush: false) }
+            case .update:
+                guard let residentID = planned.existingID else { continue }
+                if planned.fieldsChanged {
+                    try updateResident.execute(arguments: [
+                        planned.name, planned.phone, planned.phone.map { String($0.reversed()) }, planned.politicalStatus,
+                        planned.notes, now, residentID,
+                    ])
+                }
+                for end in planned.endResidences {
+                    try endResidence.execute(arguments: [today, end.reason, end.id])
+                }
+                if planned.addResidence {
+                    try insertResidence.execute(arguments: [residentID, houseID(planned.house), row.relation, today, now])
+                    // The same rule as the record pages: the newest current home, else ownership.
+                    try ResidentStore.recomputeBuilding(db, residentID)
+                }
+                if planned.tagsChanged {
+                    try deleteTags.execute(arguments: [residentID])
+                    for tagID in planned.tagIDs { try insertTag.execute(arguments: [residentID, tagID]) }
+                }
+            }
+        }
+        try flushCreated()
+        progress(plan.rows.count)
+    }
+}
+
+/// Collects rows for `INSERT … VALUES (…), (…), …` and writes them `ImportWriter.batchSize` at a
+/// time, preparing each statement shape once.
+final class BatchInsert {
+    let db: Database
+    let prefix: String
+    let width: Int
+    private var values: [DatabaseValue] = []
+    private var rows = 0
+    /// Prepared statements by row count (full batches, and the odd sizes a tag batch reaches).
+    private var statements: [Int: Statement] = [:]
+
+    init(_ db: Database, _ prefix: String, width: Int) throws {
+        self.db = db
+        self.prefix = prefix
+        self.width = width
+        values.reserveCapacity(width * ImportWriter.batchSize)
+    }
+
+    var isFull: Bool { rows >= ImportWriter.batchSize }
+
+    func add(_ row: [DatabaseValue], autoFlush: Bool = true) throws {
+        if autoFlush && isFull { try flush() }
+        values.append(contentsOf: row)
+        rows += 1
+    }
+
+    func flush() throws {
+        guard rows > 0 else { return }
+        let statement: Statement
+        if let prepared = statements[rows] {
+            statement = prepared
+        } else {
+            statement = try db.makeStatement(sql: sql(rows: rows))
+            statements[rows] = statement
+        }
+        statement.setUncheckedArguments(StatementArguments(values))
+        try statement.execute()
+        values.removeAll(keepingCapacity: true)
+        rows = 0
+    }
+
+    private func sql(rows: Int) -> String {
+        let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+        return prefix + " " + Array(repeating: tuple, count: rows).joined(separator: ", ")
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

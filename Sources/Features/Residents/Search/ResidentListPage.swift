@@ -1,0 +1,78 @@
+import Access
+import AppCore
+import Foundation
+import GRDB
+import Storage
+import Views
+
+/// The dictionaries the list template renders.
+enum ResidentListPage {
+    static func sexLabel(_ code: String) -> String { code == "M" ? "男" : code == "F" ? "女" : "" }
+
+    static func row(_ resident: ResidentListing, today: ChinaDay) -> [String: Any] {
+        let addresses: [[String: Any]] = resident.residences.map {
+            ["line": $0.addressLine, "relation": Vocabulary.relationName($0.relation), "current": $0.current]
+        }
+        return [
+            "id": resident.id,
+            "name": resident.name,
+            "sex": sexLabel(resident.sex),
+            "age": ResidentAge.years(birthDate: resident.birthDate, on: today).map(String.init) ?? "",
+            "idNumber": Mask.idNumber(resident.idNumber),
+            "phone": Mask.phone(resident.phone),
+            "hasPhone": resident.phone != nil,
+            "addresses": addresses,
+            "tags": resident.tags,
+            "political": Vocabulary.politicalStatusName(resident.politicalStatus),
+            "isParty": resident.politicalStatus == "01" || resident.politicalStatus == "02",
+            "movedOut": resident.status == "moved_out",
+        ]
+    }
+
+    /// Grid nodes of the scope for the filter: the whole subtree when it is small, otherwise
+    /// the levels above the buildings.
+    static func gridOptions(_ db: Database, scopePath: String?, selected: Int64?) throws -> [[String: Any]] {
+        var condition = SQLPart("1")
+        if let scopePath {
+            let range = GridPath.subtreeRange(of: scopePath)
+            condition = SQLPart("path >= ? AND path < ?", [range.lower, range.upper])
+        }
+        let limit = 300
+        var rows = try Row.fetchAll(db, sql: "SELECT id, name, kind, depth FROM grids WHERE \(condition.sql) ORDER BY path LIMIT ?",
+                                    arguments: StatementArguments(condition.arguments + [limit + 1]))
+        if rows.count > limit {
+            rows = try Row.fetchAll(db, sql: """
+                SELECT id, name, kind, depth FROM grids WHERE \(condition.sql) AND kind <> 'building' ORDER BY path LIMIT ?
+                """, arguments: StatementArguments(condition.arguments + [limit]))
+        }
+        let baseDepth = rows.map { $0["depth"] as Int }.min() ?? 0
+        return rows.map { row in
+            let id: Int64 = row["id"]
+            let depth: Int = row["depth"]
+            let kind = GridKind(rawValue: row["kind"] as String)?.label ?? ""
+            let indent = String(repeating: "　", count: max(0, depth - baseDepth))
+            return ["value": String(id), "label": "\(indent)\(row["name"] as String)（\(kind)）", "selected": id == selected]
+        }
+    }
+
+    static func tagOptions(_ db: Database, selected: Int64?) throws -> [[String: Any]] {
+        try Row.fetchAll(db, sql: "SELECT id, name FROM tags WHERE active = 1 OR id = ? ORDER BY sort_order, id",
+                         arguments: [selected]).map { row in
+            let id: Int64 = row["id"]
+            return ["value": String(id), "label": row["name"] as String, "selected": id == selected]
+        }
+    }
+
+    static func staticOptions(_ filter: ResidentFilter) -> [String: Any] {
+        [
+            "ageOptions": FormState.options(AgeBand.standard, selected: filter.ageBand?.parameter),
+            "relationOptions": FormState.options(Vocabulary.relations.map { ($0.code, $0.name) }, selected: filter.relation),
+            "politicalOptions": FormState.options(Vocabulary.politicalStatuses.map { ($0.code, $0.name) },
+                                                  selected: filter.politicalStatus),
+            "statusOptions": FormState.options(ResidentFilter.Status.allCases.map { ($0.rawValue, $0.label) },
+                                               selected: filter.status.rawValue),
+            "sortOptions": FormState.options(ResidentFilter.Sort.allCases.map { ($0.rawValue, $0.label) },
+                                             selected: filter.sort.rawValue),
+        ]
+    }
+}
