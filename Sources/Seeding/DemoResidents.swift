@@ -16,7 +16,7 @@ import Storage
 /// phone; political status and key-group tags come at realistic rates.
 ///
 /// Rows are written in batches of whole buildings (about `batchSize` residents) in one
-/// transaction each, 100 rows per INSERT statement (see `BulkInsert`), statements prepared
+/// transaction each, up to 2,000 rows per INSERT statement (see `BulkInsert`), statements prepared
 /// once per batch and ids assigned here, not by per-row lookups; the next batch is drawn on
 /// another thread meanwhile. The name-gram
 /// triggers still fire for every resident.
@@ -26,7 +26,6 @@ public struct DemoResidents: Sendable {
     /// Share of houses with someone living in them, when the county is only as large as needed.
     public static let occupancy = 0.88
     public static let defaultBatchSize = 50_000
-    static let rowsPerStatement = 100
 
     public var seed: UInt64
     public var residents: Int
@@ -212,7 +211,7 @@ public struct DemoResidents: Sendable {
         let saved = try database.pool.writeWithoutTransaction { db -> (Int, Int) in
             let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
             let temp = try Int.fetchOne(db, sql: "PRAGMA temp_store") ?? 0
-            try db.execute(sql: "PRAGMA cache_size = -524288") // 512 MiB
+            try db.execute(sql: "PRAGMA cache_size = -262144") // 256 MiB
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
             return (cache, temp)
         }
@@ -284,7 +283,7 @@ public struct DemoResidents: Sendable {
 
         t = clock.now
         let cpu0 = threadCPUTime()
-        var residents = BulkInsert(db, table: "residents", rowsPerStatement: Self.rowsPerStatement, columns: [
+        var residents = BulkInsert(db, table: "residents", columns: [
             "id", "name", "id_number", "id_number_rev", "sex", "birth_date", "phone", "phone_rev",
             "political_status", "separated", "notes", "status", "building_id",
         ])
