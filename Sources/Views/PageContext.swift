@@ -162,6 +162,8 @@ public struct PageContext: Sendable {
     public var path: String
     public var flashes: [Flash]
     public var csrfToken: String
+    /// When set, navigation shows only items whose page exists (modules still to come stay hidden).
+    public var availablePaths: Set<String>?
 
     public init(title: String, user: PageUser? = nil, path: String = "/", flashes: [Flash] = [], csrfToken: String = "") {
         self.title = title
@@ -182,7 +184,10 @@ public struct PageContext: Sendable {
             "hasFlashes": !flashes.isEmpty,
         ]
         if let user {
-            let nav = navigation(for: user.role, current: path)
+            var nav = navigation(for: user.role, current: path)
+            if let availablePaths {
+                nav = nav.filter { ($0["path"] as? String).map(availablePaths.contains) ?? false }
+            }
             context["user"] = user.context
             context["nav"] = nav
             context["hasNav"] = !nav.isEmpty

@@ -99,7 +99,7 @@ public enum GridsFeature {
         let data: (grid: Grid, context: [String: Any]) = try ctx.database.read { db in
             guard let grid = try Grids.find(db, id) else { throw HTTPError(.notFound) }
             try ctx.authorize(.viewGrids, gridPath: grid.path)
-            var data: [String: Any] = ["canManage": canManage]
+            var data: [String: Any] = ["canManage": canManage, "canViewRosters": ctx.may(.viewResidents)]
             let ancestors = try Grids.ancestors(db, of: id).filter { scope.contains($0.path) }
             data["breadcrumb"] = ancestors.map { ["id": $0.id, "name": $0.name] as [String: Any] }
             let parent = ancestors.last.flatMap { $0.id == grid.parentID ? $0 : nil }
@@ -154,6 +154,7 @@ public enum GridsFeature {
             "kindLabel": grid.kind.label,
             "kindBadge": GridViews.badgeClass(grid.kind),
             "isBuilding": grid.kind == .building,
+            "rosterPath": grid.kind == .estate ? "/rosters/estate/\(grid.id)" : grid.kind == .community ? "/rosters/community/\(grid.id)" : "",
             "code": grid.code,
             "level": grid.depth + 1,
             "createdAt": GridViews.displayTime(grid.createdAt),
