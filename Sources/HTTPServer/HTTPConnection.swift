@@ -405,11 +405,28 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func logAccess() {
         guard let logger = server.accessLogger else { return }
-        let method = head?.method.rawValue ?? "-"
-        let path = head?.path ?? "-"
-        let start = headStart != 0 ? headStart : monotonicNanos()
-        let micros = (monotonicNanos() &- start) / 1000
-        logger.info("\(peer) \(method) \(path) \(responseStatus) \(responseBytes) \(micros)us")
+        let now = monotonicNanos()
+        let start = headStart != 0 ? headStart : now
+        // "\(peer) \(method) \(path) \(status) \(bytes) \(micros)us", assembled in the loop's
+        // scratch buffer: one String for swift-log instead of an interpolation per field.
+        var line: [UInt8] = []
+        swap(&line, &loop.logScratch) // take it out, so it stays uniquely referenced
+        line.removeAll(keepingCapacity: true)
+        line.append(contentsOf: peer.utf8)
+        line.append(32)
+        line.append(contentsOf: (head?.method.rawValue ?? "-").utf8)
+        line.append(32)
+        line.append(contentsOf: (head?.path ?? "-").utf8)
+        line.append(32)
+        appendDecimal(responseStatus, to: &line)
+        line.append(32)
+        appendDecimal(responseBytes, to: &line)
+        line.append(32)
+        appendDecimal(UInt((now &- start) / 1000), to: &line)
+        line.append(117); line.append(115) // "us"
+        let message = String(decoding: line, as: UTF8.self)
+        loop.logScratch = line
+        logger.info(Logger.Message(stringLiteral: message))
     }
 
     // MARK: - Streaming
