@@ -57,10 +57,25 @@ public enum Gzip {
 
     /// Whether a response of this Content-Type is worth compressing.
     public static func isCompressible(contentType: String) -> Bool {
-        let t = contentType.lowercasedASCII()
-        return t.hasPrefix("text/") || t.hasPrefix("application/json") || t.hasPrefix("application/javascript")
-            || t.hasPrefix("image/svg+xml") || t.hasPrefix("application/xml")
+        // Asked for every response with a body of 1 KiB or more: compare prefixes in place
+        // rather than lowercasing the whole value into a new string first.
+        var type = contentType
+        return type.withUTF8 { t in
+            compressiblePrefixes.contains { prefix in
+                guard t.count >= prefix.count else { return false }
+                for i in 0..<prefix.count {
+                    var b = t[i]
+                    if b >= 65 && b <= 90 { b |= 0x20 }
+                    if b != prefix[i] { return false }
+                }
+                return true
+            }
+        }
     }
+
+    private static let compressiblePrefixes: [[UInt8]] = [
+        "text/", "application/json", "application/javascript", "image/svg+xml", "application/xml",
+    ].map { Array($0.utf8) }
 
     /// Whether the client accepts gzip (RFC 9110 §12.5.3), honouring an explicit q=0.
     public static func isAccepted(by headers: HTTPHeaders) -> Bool {

@@ -20,6 +20,12 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
         fields = pairs.map { Field(name: $0.0, value: $0.1) }
     }
 
+    /// Takes the fields as they are (the parser's and ready-made header sets' way in: no
+    /// intermediate array of pairs).
+    public init(fields: [Field]) {
+        self.fields = fields
+    }
+
     public var count: Int { fields.count }
     public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
 
@@ -51,6 +57,16 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
         fields.compactMap { asciiCaseInsensitiveEquals($0.name, name) ? $0.value : nil }
     }
 
+    /// Whether `tokens(name)` contains `token` (which must be lowercase), without building the
+    /// list: the per-request checks (Connection, Vary) run on every request, so they must not
+    /// allocate.
+    public func containsToken(_ name: String, _ token: String) -> Bool {
+        for field in fields where asciiCaseInsensitiveEquals(field.name, name) {
+            if listContains(field.value, token) { return true }
+        }
+        return false
+    }
+
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
     /// The comma-separated list elements of every field of this name, trimmed and lowercased,
@@ -64,6 +80,37 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
             }
         }
         return out
+    }
+}
+
+/// Whether the comma-separated list `value` has an element equal to `token` (lowercase) once
+/// trimmed of optional whitespace and compared ignoring ASCII case: the same answer as
+/// `value.split(",")…trimmingOWS().lowercasedASCII() == token`, without the copies.
+func listContains(_ value: String, _ token: String) -> Bool {
+    var value = value, token = token
+    return value.withUTF8 { v in
+        token.withUTF8 { t in
+            var start = 0
+            while start <= v.count {
+                var end = start
+                while end < v.count && v[end] != 44 { end += 1 } // ","
+                var s = start, e = end
+                while s < e && (v[s] == 32 || v[s] == 9) { s += 1 }
+                while e > s && (v[e - 1] == 32 || v[e - 1] == 9) { e -= 1 }
+                if e - s == t.count {
+                    var i = 0
+                    while i < t.count {
+                        var b = v[s + i]
+                        if b >= 65 && b <= 90 { b |= 0x20 }
+                        if b != t[i] { break }
+                        i += 1
+                    }
+                    if i == t.count && i > 0 { return true }
+                }
+                start = end + 1
+            }
+            return false
+        }
     }
 }
 

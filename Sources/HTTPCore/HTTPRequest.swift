@@ -59,10 +59,11 @@ public struct HTTPRequestHead: Sendable, Equatable {
 
     /// Whether the client asked for the connection to persist (RFC 9112 §9.3).
     public var keepAlive: Bool {
-        let tokens = headers.tokens("connection")
-        if tokens.contains("close") { return false }
+        // Asked once per request: `containsToken` answers as `tokens(...).contains` would,
+        // without splitting and lowercasing the field into new strings.
+        if headers.containsToken("connection", "close") { return false }
         if version == .http1_1 || version.minor > 1 { return true }
-        return tokens.contains("keep-alive")
+        return headers.containsToken("connection", "keep-alive")
     }
 
     /// The `Expect` field's value, lowercased, if any.

@@ -62,10 +62,19 @@ public struct HTTPRequestParser: Sendable {
     private var error: HTTPParseError?
 
     // The request being assembled.
-    private var requestLine: (method: String, target: String, version: HTTPVersion)?
+    private var requestLine: RequestLine?
     private var fields: [HTTPHeaders.Field] = []
     private var headerBytes = 0
     private var bodyReceived = 0
+
+    /// A parsed request line. For origin-form targets ("/path?query", nearly every request)
+    /// the path and query are cut from the bytes right away; other forms are split later.
+    struct RequestLine {
+        var method: String
+        var target: String
+        var version: HTTPVersion
+        var originForm: (path: String, query: String)?
+    }
 
     public init(limits: HTTPParserLimits = HTTPParserLimits(), bodyLimit: Int = 1 << 20) {
         self.limits = limits
@@ -200,7 +209,7 @@ public struct HTTPRequestParser: Sendable {
                 if end == index {
                     index = end + 2
                     state = .requestLine
-                    let trailers = HTTPHeaders(fields.map { ($0.name, $0.value) })
+                    let trailers = HTTPHeaders(fields: fields)
                     fields.removeAll(keepingCapacity: true)
                     return .end(trailers: trailers)
                 }
@@ -254,7 +263,7 @@ public struct HTTPRequestParser: Sendable {
 
     // MARK: - Request line (RFC 9112 §3)
 
-    private func parseRequestLine(_ start: Int, _ end: Int) throws(HTTPParseError) -> (String, String, HTTPVersion) {
+    private func parseRequestLine(_ start: Int, _ end: Int) throws(HTTPParseError) -> RequestLine {
         var sp1 = -1, sp2 = -1
         var i = start
         while i < end {
@@ -265,14 +274,23 @@ public struct HTTPRequestParser: Sendable {
         }
         guard sp1 > start, sp2 > sp1 + 1, sp2 < end - 1 else { throw .bad("malformed request line") }
         for j in start..<sp1 where !isTokenChar(buffer[j]) { throw .bad("invalid method") }
+        var question = -1
         for j in (sp1 + 1)..<sp2 {
             let b = buffer[j]
             if b <= 32 || b >= 127 { throw .bad("invalid character in request target") }
+            if b == 63 && question < 0 { question = j } // "?"
         }
         let version = try parseVersion(sp2 + 1, end)
         let method = String(decoding: buffer[start..<sp1], as: UTF8.self)
         let target = String(decoding: buffer[(sp1 + 1)..<sp2], as: UTF8.self)
-        return (method, target, version)
+        var originForm: (String, String)?
+        if buffer[sp1 + 1] == 47 { // "/": origin-form, split here from the bytes (no second scan)
+            originForm = question < 0
+                ? (target, "")
+                : (String(decoding: buffer[(sp1 + 1)..<question], as: UTF8.self),
+                   String(decoding: buffer[(question + 1)..<sp2], as: UTF8.self))
+        }
+        return RequestLine(method: method, target: target, version: version, originForm: originForm)
     }
 
     private func parseVersion(_ start: Int, _ end: Int) throws(HTTPParseError) -> HTTPVersion {
@@ -316,20 +334,47 @@ public struct HTTPRequestParser: Sendable {
     // MARK: - Head complete: framing and target (RFC 9112 §3.2, §6)
 
     private mutating func finishHead() throws(HTTPParseError) -> HTTPParserEvent {
-        guard let (method, target, version) = requestLine else { throw .bad("missing request line") }
-        let headers = HTTPHeaders(fields.map { ($0.name, $0.value) })
+        guard let line = requestLine else { throw .bad("missing request line") }
+        let version = line.version
+        // The fields move into the head; `removeAll(keepingCapacity:)` then gives the next
+        // request fresh storage of the same size (the old storage now belongs to the head).
+        let headers = HTTPHeaders(fields: fields)
         fields.removeAll(keepingCapacity: true)
 
-        let hosts = headers.values("host")
-        if hosts.count > 1 { throw .bad("more than one Host field") }
-        if version.minor >= 1 && hosts.isEmpty { throw .bad("missing Host field") }
-        if let host = hosts.first, !isValidHost(host) { throw .bad("invalid Host field") }
+        // One pass over the fields notes the ones that govern framing and Host; the lists are
+        // only built when such a field is present (rare for Transfer-Encoding, Content-Length).
+        var hostCount = 0
+        var host: String?
+        var hasTransferEncoding = false, hasContentLength = false
+        for field in headers.fields {
+            switch field.name.utf8.count {
+            case 4 where asciiCaseInsensitiveEquals(field.name, "host"):
+                hostCount += 1
+                if host == nil { host = field.value }
+            case 14 where asciiCaseInsensitiveEquals(field.name, "content-length"):
+                hasContentLength = true
+            case 17 where asciiCaseInsensitiveEquals(field.name, "transfer-encoding"):
+                hasTransferEncoding = true
+            default:
+                break
+            }
+        }
+        if hostCount > 1 { throw .bad("more than one Host field") }
+        if version.minor >= 1 && hostCount == 0 { throw .bad("missing Host field") }
+        if let host, !isValidHost(host) { throw .bad("invalid Host field") }
 
-        let (path, query) = try splitTarget(method: method, target: target)
+        let path: String, query: String
+        if let origin = line.originForm {
+            (path, query) = origin
+        } else {
+            (path, query) = try splitTarget(method: line.method, target: line.target)
+        }
+        let method = line.method
+        let target = line.target
 
         var framing = HTTPBodyFraming.none
-        let transferEncodings = headers.values("transfer-encoding")
-        let contentLengths = headers.values("content-length")
+        let transferEncodings = hasTransferEncoding ? headers.values("transfer-encoding") : []
+        let contentLengths = hasContentLength ? headers.values("content-length") : []
         if !transferEncodings.isEmpty {
             if !contentLengths.isEmpty { throw .bad("both Transfer-Encoding and Content-Length") }
             if version.minor == 0 { throw .bad("Transfer-Encoding in HTTP/1.0") }
@@ -475,12 +520,27 @@ func hexValue(_ b: UInt8) -> Int? {
 
 /// Host = uri-host [ ":" port ]: no list, no whitespace, no userinfo (RFC 9112 §3.2).
 func isValidHost(_ host: String) -> Bool {
-    for b in host.utf8 {
-        switch b {
-        case 48...57, 65...90, 97...122: continue
-        case 45, 46, 95, 126, 58, 91, 93, 33, 36, 38, 39, 40, 41, 42, 43, 59, 61, 37: continue
-        default: return false
+    var host = host
+    // Checked on every request: a bit set over contiguous bytes instead of a switch per
+    // element of a String.UTF8View.
+    return host.withUTF8 { bytes in
+        for b in bytes {
+            let allowed = b < 64 ? hostCharsLow & (1 << UInt64(b)) != 0
+                : b < 128 ? hostCharsHigh & (1 << UInt64(b - 64)) != 0 : false
+            if !allowed { return false }
         }
+        return true
     }
-    return true
 }
+
+/// The bytes `isValidHost` allows: ALPHA, DIGIT and - . _ ~ : [ ] ! $ & ' ( ) * + ; = %,
+/// as two 64-bit sets (bytes 0–63 and 64–127).
+private let (hostCharsLow, hostCharsHigh): (UInt64, UInt64) = {
+    var low: UInt64 = 0, high: UInt64 = 0
+    var allowed: [UInt8] = Array(48...57) + Array(65...90) + Array(97...122)
+    allowed += [45, 46, 95, 126, 58, 91, 93, 33, 36, 38, 39, 40, 41, 42, 43, 59, 61, 37]
+    for b in allowed {
+        if b < 64 { low |= 1 << UInt64(b) } else { high |= 1 << UInt64(b - 64) }
+    }
+    return (low, high)
+}()

@@ -33,7 +33,7 @@ public struct HTTPResponse: Sendable {
 
     public init(status: HTTPStatus = .ok, contentType: String, body: [UInt8]) {
         self.status = status
-        self.headers = HTTPHeaders([("Content-Type", contentType)])
+        self.headers = HTTPHeaders(fields: [HTTPHeaders.Field(name: "Content-Type", value: contentType)])
         self.body = .bytes(body)
     }
 

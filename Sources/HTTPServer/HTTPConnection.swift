@@ -184,9 +184,13 @@ final class HTTPConnection: @unchecked Sendable {
             let n = recv(fd, loop.readBuffer.baseAddress, loop.readBuffer.count, 0)
             if n > 0 {
                 received += n
-                if phase == .lingering { continue }
-                if phase == .readingHead && headStart == 0 { headStart = monotonicNanos() }
-                parser.feed(UnsafeRawBufferPointer(rebasing: loop.readBuffer[0..<n]))
+                if phase != .lingering {
+                    if phase == .readingHead && headStart == 0 { headStart = monotonicNanos() }
+                    parser.feed(UnsafeRawBufferPointer(rebasing: loop.readBuffer[0..<n]))
+                }
+                // A short read emptied the socket: skip the recv that would only say EAGAIN.
+                // Whatever arrives later (an EOF included) makes the source fire again.
+                if n < loop.readBuffer.count { break }
             } else if n == 0 {
                 readEOF = true
                 pauseReading()
@@ -219,7 +223,7 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     /// Pulls parser events and acts on them until more input is needed or a response is pending.
-    private func processInput() {
+    fileprivate func processInput() {
         while phase == .readingHead || phase == .readingBody {
             if closeWhenFlushed { return }
             if output.count - outputOffset > Self.outputHighWater {
@@ -342,28 +346,22 @@ final class HTTPConnection: @unchecked Sendable {
         let request = HTTPRequest(head: head, body: body, trailers: trailers, remoteAddress: peer)
 
         // A handler that answers at once (most pages) is finished right here, without a hop.
-        let slot = ResponseSlot()
-        let loop = self.loop
-        server.handler.handle(request) { [self] response in
-            if slot.deliver(response) { return }
-            loop.queue.async { [self] in
-                finishResponse(response)
-                processInput()
-            }
-        }
+        // The closure captures the slot alone, so it needs no allocation of its own.
+        let slot = ResponseSlot(connection: self)
+        server.handler.handle(request) { [slot] response in slot.deliver(response) }
         if let response = slot.endSynchronousPhase() {
             finishResponse(response)
         }
     }
 
-    private func finishResponse(_ response: HTTPResponse) {
+    fileprivate func finishResponse(_ response: HTTPResponse) {
         guard phase == .handling else { return }
         let keep = keepAlive && !response.closeConnection && !loop.shuttingDown && !readEOF
         let encoded = ResponseEncoder(configuration: server.configuration)
             .encode(response, for: head, keepAlive: keep, date: loop.dateCache.current())
         responseStatus = response.status.code
         responseBytes = encoded.bodyCount
-        send(encoded.bytes)
+        send(encoded.head, encoded.body)
         if let producer = encoded.stream {
             startStreaming(producer, chunked: encoded.chunked, keep: keep && head?.version.minor != 0)
             return
@@ -393,7 +391,7 @@ final class HTTPConnection: @unchecked Sendable {
             .encode(response, for: head, keepAlive: false, date: loop.dateCache.current())
         responseStatus = response.status.code
         responseBytes = encoded.bodyCount
-        send(encoded.bytes)
+        send(encoded.head, encoded.body)
         logAccess()
         spool?.remove()
         spool = nil
@@ -405,11 +403,28 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func logAccess() {
         guard let logger = server.accessLogger else { return }
-        let method = head?.method.rawValue ?? "-"
-        let path = head?.path ?? "-"
-        let start = headStart != 0 ? headStart : monotonicNanos()
-        let micros = (monotonicNanos() &- start) / 1000
-        logger.info("\(peer) \(method) \(path) \(responseStatus) \(responseBytes) \(micros)us")
+        let now = monotonicNanos()
+        let start = headStart != 0 ? headStart : now
+        // "\(peer) \(method) \(path) \(status) \(bytes) \(micros)us", assembled in the loop's
+        // scratch buffer: one String for swift-log instead of an interpolation per field.
+        var line: [UInt8] = []
+        swap(&line, &loop.logScratch) // take it out, so it stays uniquely referenced
+        line.removeAll(keepingCapacity: true)
+        line.append(contentsOf: peer.utf8)
+        line.append(32)
+        line.append(contentsOf: (head?.method.rawValue ?? "-").utf8)
+        line.append(32)
+        line.append(contentsOf: (head?.path ?? "-").utf8)
+        line.append(32)
+        appendDecimal(responseStatus, to: &line)
+        line.append(32)
+        appendDecimal(responseBytes, to: &line)
+        line.append(32)
+        appendDecimal(UInt((now &- start) / 1000), to: &line)
+        line.append(117); line.append(115) // "us"
+        let message = String(decoding: line, as: UTF8.self)
+        loop.logScratch = line
+        logger.info(Logger.Message(stringLiteral: message))
     }
 
     // MARK: - Streaming
@@ -454,6 +469,53 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     // MARK: - Writing
+
+    /// Sends a response head and body with one `writev`; whatever the socket does not take
+    /// is queued like any other output.
+    private func send(_ head: [UInt8], _ body: [UInt8]) {
+        guard !body.isEmpty else { return send(head) }
+        guard phase != .closed else { return }
+        guard outputOffset == output.count else {
+            output.append(contentsOf: head)
+            output.append(contentsOf: body)
+            armWrite()
+            refreshDeadline()
+            return
+        }
+        lastWriteProgress = monotonicNanos()
+        var n = 0
+        repeat {
+            n = head.withUnsafeBytes { h in
+                body.withUnsafeBytes { b in
+                    var vectors = (iovec(iov_base: UnsafeMutableRawPointer(mutating: h.baseAddress), iov_len: h.count),
+                                   iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count))
+                    return withUnsafeMutableBytes(of: &vectors) { v in
+                        var message = msghdr()
+                        message.msg_iov = v.baseAddress?.assumingMemoryBound(to: iovec.self)
+                        message.msg_iovlen = 2
+                        return sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+                    }
+                }
+            }
+        } while n < 0 && errno == EINTR
+        if n == head.count + body.count { return }
+        if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK {
+            close()
+            return
+        }
+        // Queue the rest: what is left of the head, then of the body.
+        let sent = max(0, n)
+        output.removeAll(keepingCapacity: true)
+        if sent < head.count {
+            output.append(contentsOf: head[sent...])
+            output.append(contentsOf: body)
+        } else {
+            output.append(contentsOf: body[(sent - head.count)...])
+        }
+        outputOffset = 0
+        armWrite()
+        refreshDeadline()
+    }
 
     private func send(_ bytes: [UInt8]) {
         guard phase != .closed, !bytes.isEmpty else { return }
@@ -538,13 +600,25 @@ final class HTTPConnection: @unchecked Sendable {
 /// or handed over to the connection's queue when it answered later from another thread.
 final class ResponseSlot: Sendable {
     private let state = Mutex<(synchronous: Bool, response: HTTPResponse?)>((true, nil))
+    private let connection: HTTPConnection
 
-    /// Returns true when the response was stored for the synchronous path.
-    func deliver(_ response: HTTPResponse) -> Bool {
-        state.withLock {
+    init(connection: HTTPConnection) {
+        self.connection = connection
+    }
+
+    /// Stores the response for the synchronous path, or, once that has ended, finishes it on the
+    /// connection's queue.
+    func deliver(_ response: HTTPResponse) {
+        let stored = state.withLock {
             guard $0.synchronous else { return false }
             $0.response = response
             return true
+        }
+        if stored { return }
+        let connection = self.connection
+        connection.loop.queue.async {
+            connection.finishResponse(response)
+            connection.processInput()
         }
     }
 

@@ -137,6 +137,8 @@ final class EventLoop: @unchecked Sendable {
     var dateCache = DateCache()
     /// One read buffer per loop: reads on this queue never overlap.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// Where access-log lines are assembled, reused so a line costs no buffer allocation.
+    var logScratch: [UInt8] = []
     private var sweepTimer: (any DispatchSourceTimer)?
     var shuttingDown = false
 

@@ -5,10 +5,15 @@ struct ResponseEncoder {
     let configuration: ServerConfiguration
 
     struct Encoded {
-        var bytes: [UInt8]
+        /// The status line and header section.
+        var head: [UInt8]
+        /// The body to send right after `head` (empty for HEAD, bodiless statuses and streams).
+        /// Kept apart so the connection can write both with one `writev`, without copying the
+        /// body behind the head.
+        var body: [UInt8]
         /// Body bytes counted for the access log (after compression).
         var bodyCount: Int
-        /// The body is streamed after `bytes` (the head) is sent.
+        /// The body is streamed after `head` is sent.
         var stream: (@Sendable (HTTPBodyWriter) throws -> Void)?
         var chunked: Bool
     }
@@ -39,16 +44,18 @@ struct ResponseEncoder {
             stream = producer
         }
 
+        // Built with byte appends into one reserved array: string interpolation here used to
+        // cost more than the rest of the encoding.
         var chunked = false
         let streamingHTTP10 = stream != nil && version.minor == 0
         var head: [UInt8] = []
-        head.reserveCapacity(256 + body.count)
-        head.append(contentsOf: "HTTP/1.1 \(response.status.code) \(response.status.reason)\r\n".utf8)
-        for field in response.headers.fields {
-            if asciiCaseInsensitiveEquals(field.name, "content-length")
-                || asciiCaseInsensitiveEquals(field.name, "transfer-encoding")
-                || asciiCaseInsensitiveEquals(field.name, "connection")
-                || asciiCaseInsensitiveEquals(field.name, "date") { continue }
+        head.reserveCapacity(256)
+        head.append(contentsOf: Self.http11)
+        appendDecimal(response.status.code, to: &head)
+        head.append(32)
+        head.append(contentsOf: response.status.reason.utf8)
+        head.append(13); head.append(10)
+        for field in response.headers.fields where !Self.isFramingField(field.name) {
             head.append(contentsOf: field.name.utf8)
             head.append(58); head.append(32)
             head.append(contentsOf: field.value.utf8)
@@ -59,30 +66,51 @@ struct ResponseEncoder {
             // no framing fields (RFC 9110 §8.6, §6.4.1)
         } else if stream != nil {
             if !streamingHTTP10 && !isHead {
-                head.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+                head.append(contentsOf: Self.transferEncodingChunked)
                 chunked = true
             }
         } else {
-            head.append(contentsOf: "Content-Length: \(body.count)\r\n".utf8)
+            head.append(contentsOf: Self.contentLength)
+            appendDecimal(body.count, to: &head)
+            head.append(13); head.append(10)
         }
         let close = !keepAlive || streamingHTTP10
         if close {
-            head.append(contentsOf: "Connection: close\r\n".utf8)
+            head.append(contentsOf: Self.connectionClose)
         } else if version.minor == 0 {
-            head.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+            head.append(contentsOf: Self.connectionKeepAlive)
         }
         head.append(13); head.append(10)
         var bodyCount = 0
-        if !isHead && !response.statusForbidsBody {
-            head.append(contentsOf: body)
+        if isHead || response.statusForbidsBody {
+            body = []
+        } else {
             bodyCount = body.count
         }
-        return Encoded(bytes: head, bodyCount: bodyCount, stream: isHead ? nil : stream, chunked: chunked)
+        return Encoded(head: head, body: body, bodyCount: bodyCount, stream: isHead ? nil : stream, chunked: chunked)
+    }
+
+    private static let http11 = Array("HTTP/1.1 ".utf8)
+    private static let transferEncodingChunked = Array("Transfer-Encoding: chunked\r\n".utf8)
+    private static let contentLength = Array("Content-Length: ".utf8)
+    private static let connectionClose = Array("Connection: close\r\n".utf8)
+    private static let connectionKeepAlive = Array("Connection: keep-alive\r\n".utf8)
+
+    /// The fields the encoder writes itself (Content-Length, Transfer-Encoding, Connection,
+    /// Date): a handler's own are dropped. Compared by length first, as most names differ in it.
+    private static func isFramingField(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 4: return asciiCaseInsensitiveEquals(name, "date")
+        case 10: return asciiCaseInsensitiveEquals(name, "connection")
+        case 14: return asciiCaseInsensitiveEquals(name, "content-length")
+        case 17: return asciiCaseInsensitiveEquals(name, "transfer-encoding")
+        default: return false
+        }
     }
 
     private func addVary(_ headers: inout HTTPHeaders) {
         if let vary = headers["vary"] {
-            if !headers.tokens("vary").contains("accept-encoding") {
+            if !headers.containsToken("vary", "accept-encoding") {
                 headers.set("Vary", vary + ", Accept-Encoding")
             }
         } else {

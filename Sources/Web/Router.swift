@@ -117,6 +117,9 @@ public struct Router: Sendable {
     public var logger = Logger(label: "jinlin.router")
 
     private var literalRoutes: [String: [Int]] = [:]
+    /// Route indexes by segment count: a pattern only matches paths with as many segments, so
+    /// a request that no literal route takes (static files, 404s) is tried against those alone.
+    private var routesBySegmentCount: [Int: [Int]] = [:]
 
     public init() {}
 
@@ -126,6 +129,7 @@ public struct Router: Sendable {
             $0.hasPrefix(":") ? .parameter(String($0.dropFirst())) : .literal(String($0))
         }
         routes.append(Route(method: method, pattern: pattern, options: options, segments: segments, handler: handler))
+        routesBySegmentCount[segments.count, default: []].append(routes.count - 1)
         if !segments.contains(where: { if case .parameter = $0 { return true } else { return false } }) {
             literalRoutes["/" + segments.map { if case .literal(let t) = $0 { return t } else { return "" } }.joined(separator: "/"), default: []]
                 .append(routes.count - 1)
@@ -147,18 +151,28 @@ public struct Router: Sendable {
     }
 
     /// Finds the route for a method and an encoded path. HEAD falls back to GET.
+    ///
+    /// The candidates are the literal routes registered for the path if there are any, else every
+    /// route whose pattern matches it; among them the first with the method wins. This runs on
+    /// every request, so the candidates are walked in place rather than collected in an array.
     func resolve(_ method: HTTPMethod, _ encodedPath: String) -> Resolution {
-        var candidates: [(Route, [String: String])] = []
-        if let indexes = literalRoutes[normalizedLiteral(encodedPath)] {
-            candidates = indexes.map { (routes[$0], [:]) }
+        if let indexes = literalRoutes[normalizedLiteral(encodedPath)], !indexes.isEmpty {
+            return choose(method, indexes.lazy.map { (self.routes[$0], [:]) })
         }
-        if candidates.isEmpty {
-            let parts = decodedSegments(encodedPath)
-            for route in routes {
-                if let parameters = route.match(parts) { candidates.append((route, parameters)) }
-            }
+        // Count the segments before splitting: most paths that reach this point (static files)
+        // have no route of their length at all.
+        guard let indexes = routesBySegmentCount[segmentCount(encodedPath)] else { return .notFound }
+        let parts = decodedSegments(encodedPath)
+        var candidates: [(Route, [String: String])] = []
+        for index in indexes {
+            if let parameters = routes[index].match(parts) { candidates.append((routes[index], parameters)) }
         }
         if candidates.isEmpty { return .notFound }
+        return choose(method, candidates)
+    }
+
+    private func choose<C: Collection>(_ method: HTTPMethod, _ candidates: C) -> Resolution
+    where C.Element == (Route, [String: String]) {
         if let hit = candidates.first(where: { $0.0.method == method }) { return .found(hit.0, hit.1) }
         if method == .head, let hit = candidates.first(where: { $0.0.method == .get }) { return .found(hit.0, hit.1) }
         var allowed: [HTTPMethod] = []
@@ -168,19 +182,54 @@ public struct Router: Sendable {
     }
 
     private func normalizedLiteral(_ path: String) -> String {
-        if path.utf8.contains(37) { // "%": decode before comparing
+        if containsByte(path, 37) { // "%": decode before comparing
             return "/" + decodedSegments(path).joined(separator: "/")
         }
-        if path.count > 1 && path.hasSuffix("/") { return String(path.dropLast()) }
+        // Byte counts, not `path.count` (which walks grapheme clusters): "/" is one byte.
+        if path.utf8.count > 1 && path.utf8.last == 47 { return String(path.dropLast()) }
         return path
     }
 
     private func decodedSegments(_ path: String) -> [Substring] {
-        path.split(separator: "/").map { part in
-            guard part.utf8.contains(37), let decoded = percentDecoded(part) else { return part }
+        splitSegments(path).map { part in
+            guard containsByte(part, 37), let decoded = percentDecoded(part) else { return part }
             return Substring(decoded)
         }
     }
+}
+
+/// The non-empty "/"-separated segments of a path, as `path.split(separator: "/")` gives them.
+/// An ASCII path (every path the parser produces) is split on its bytes, which is the same
+/// split without the grapheme-cluster walk of a Character split.
+func splitSegments(_ path: String) -> [Substring] {
+    var copy = path
+    let ascii = copy.withUTF8 { bytes in bytes.allSatisfy { $0 < 128 } }
+    guard ascii else { return path.split(separator: "/") }
+    return path.utf8.split(separator: 47).map { Substring($0) }
+}
+
+/// How many segments `splitSegments` would return, without building them.
+func segmentCount(_ path: String) -> Int {
+    var copy = path
+    return copy.withUTF8 { bytes in
+        var count = 0
+        var inSegment = false
+        for b in bytes {
+            if b == 47 {
+                inSegment = false
+            } else if !inSegment {
+                inSegment = true
+                count += 1
+            }
+        }
+        return count
+    }
+}
+
+/// Whether the string's UTF-8 contains `byte`, scanning contiguous memory.
+func containsByte<S: StringProtocol>(_ text: S, _ byte: UInt8) -> Bool {
+    if let found = text.utf8.withContiguousStorageIfAvailable({ $0.contains(byte) }) { return found }
+    return text.utf8.contains(byte)
 }
 
 /// Percent-decodes a path segment; nil for malformed escapes or invalid UTF-8.
@@ -217,6 +266,9 @@ public final class RouterHandler: HTTPHandler {
     }
 
     public func bodyPolicy(for head: HTTPRequestHead) -> HTTPBodyPolicy {
+        // Without a body the limit is never consulted, so skip the route look-up (`handle` does
+        // it anyway): most requests are GETs without a body.
+        if head.framing == .none { return .accept(maxBytes: router.defaultBodyLimit) }
         if case .found(let route, _) = router.resolve(head.method, head.path) {
             return .accept(maxBytes: route.options.bodyLimit ?? router.defaultBodyLimit)
         }
@@ -248,26 +300,25 @@ public final class RouterHandler: HTTPHandler {
         }
     }
 
-    static func run(_ router: Router, _ request: Request, _ endpoint: @escaping Handler) -> HTTPResponse {
-        // Each layer sees a response, never an error, so middleware that adds headers or
-        // records something after `next` also does so for error pages.
-        func guarded(_ handler: @escaping Handler) -> Handler {
-            { request in
-                do {
-                    return try handler(request)
-                } catch let error as HTTPError {
-                    return router.errorResponder(request, error)
-                } catch {
-                    router.logger.error("\(request.method) \(request.path) failed: \(error)")
-                    return router.errorResponder(request, HTTPError(.internalServerError))
-                }
+    static func run(_ router: Router, _ request: Request, _ endpoint: Handler) -> HTTPResponse {
+        layer(0, router, request, endpoint)
+    }
+
+    /// Layer `index` of the chain: `router.middleware[index]`, or the endpoint past the last one.
+    /// Each layer sees a response, never an error, so middleware that adds headers or records
+    /// something after `next` also does so for error pages. The chain is walked by recursion
+    /// with a non-escaping `next`, so a request allocates no closures for it.
+    private static func layer(_ index: Int, _ router: Router, _ request: Request, _ endpoint: Handler) -> HTTPResponse {
+        do {
+            if index >= router.middleware.count { return try endpoint(request) }
+            return try router.middleware[index].respond(to: request) { next in
+                layer(index + 1, router, next, endpoint)
             }
+        } catch let error as HTTPError {
+            return router.errorResponder(request, error)
+        } catch {
+            router.logger.error("\(request.method) \(request.path) failed: \(error)")
+            return router.errorResponder(request, HTTPError(.internalServerError))
         }
-        var chain = guarded(endpoint)
-        for middleware in router.middleware.reversed() {
-            let next = chain
-            chain = guarded { request in try middleware.respond(to: request, next: next) }
-        }
-        return (try? chain(request)) ?? HTTPResponse.plain(.internalServerError)
     }
 }
