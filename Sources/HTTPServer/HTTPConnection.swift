@@ -118,6 +118,8 @@ final class HTTPConnection: @unchecked Sendable {
     /// Closes with a reset: for a client that stopped reading, so the kernel does not keep our
     /// unsent bytes for it either.
     func abort() {
+        // Once closed, the descriptor number may already belong to another connection.
+        guard phase != .closed else { return }
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
         close()
