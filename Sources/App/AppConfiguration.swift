@@ -10,6 +10,8 @@ public struct AppConfiguration: Sendable {
     public var secureCookies = false
     /// Behind a reverse proxy on this machine: take the client address from X-Forwarded-For.
     public var trustProxy = false
+    /// How long a `/healthz` database check stands for (seconds).
+    public var healthCheckInterval: Double = 1
 
     public init(resourceRoot: URL, dataDirectory: URL) {
         self.resourceRoot = resourceRoot

@@ -3,6 +3,7 @@ import AdminFeature
 import AppCore
 import DashboardFeature
 import Foundation
+import Synchronization
 import GridsFeature
 import ResidentsFeature
 import HTTPCore
@@ -43,9 +44,10 @@ public final class Application: Sendable {
         self.environment = env
 
         var routes = AppRoutes(env: env)
+        let health = HealthCheck(interval: configuration.healthCheckInterval)
         routes.get("/healthz", .anonymous) { ctx in
-            // Answers only when the database does.
-            _ = try ctx.database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+            // Answers only when the database does; monitors polling it hard share one check a second.
+            try health.check { _ = try ctx.database.read { db in try Int.fetchOne(db, sql: "SELECT 1") } }
             return HTTPResponse(text: "ok")
         }
         AccountsFeature.register(&routes)
@@ -73,5 +75,31 @@ public final class Application: Sendable {
                               password: password, mustChangePassword: true),
             by: .system)
         return password
+    }
+}
+
+/// The database check behind `/healthz`, run at most once per interval.
+final class HealthCheck: Sendable {
+    private let interval: Double
+    private let last = Mutex<(at: Double, ok: Bool)>((-.infinity, false))
+
+    init(interval: Double) {
+        self.interval = interval
+    }
+
+    func check(_ probe: () throws -> Void) throws {
+        let now = Date().timeIntervalSinceReferenceDate
+        let cached = last.withLock { $0 }
+        if now - cached.at < interval {
+            if cached.ok { return }
+            throw HTTPError(.serviceUnavailable, "数据库不可用")
+        }
+        do {
+            try probe()
+            last.withLock { $0 = (now, true) }
+        } catch {
+            last.withLock { $0 = (now, false) }
+            throw HTTPError(.serviceUnavailable, "数据库不可用")
+        }
     }
 }

@@ -153,7 +153,7 @@ import Testing
         let app = try TestApp()
         #expect(try AppClient(port: app.port).get("/healthz").text == "ok")
         try app.database.close()
-        #expect(try AppClient(port: app.port).get("/healthz").status == 500)
+        #expect(try AppClient(port: app.port).get("/healthz").status == 503)
     }
 
     @Test func loginRedirectOnlyGoesToLocalPaths() {

@@ -35,7 +35,8 @@ final class TestApp: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("jinlin-app-\(UUID().uuidString)")
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let config = AppConfiguration(resourceRoot: Self.packageRoot, dataDirectory: directory)
+        var config = AppConfiguration(resourceRoot: Self.packageRoot, dataDirectory: directory)
+        config.healthCheckInterval = 0
         database = try Application.openDatabase(config, logger: logger)
         app = try Application(configuration: config, database: database, logger: logger, passwordHasher: Self.hasher)
         var serverConfig = ServerConfiguration()
