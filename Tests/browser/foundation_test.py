@@ -14,7 +14,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 RESULTS = []
 
@@ -42,8 +43,16 @@ def fill(driver, name, value):
     return field
 
 
+def click_and_wait(element):
+    """Click something that loads a new page and wait until the old page is gone, so the checks
+    that follow never read the page being left."""
+    old_page = element.parent.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(element.parent, 20).until(expected_conditions.staleness_of(old_page))
+
+
 def submit(field):
-    field.find_element(By.XPATH, "./ancestor::form").find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    click_and_wait(field.find_element(By.XPATH, "./ancestor::form").find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
 
 def sign_in(driver, base, username, password):
@@ -59,7 +68,7 @@ def change_password(driver, current, new):
 
 
 def sign_out(driver):
-    driver.find_element(By.CSS_SELECTOR, "form.logout-form button").click()
+    click_and_wait(driver.find_element(By.CSS_SELECTOR, "form.logout-form button"))
 
 
 def shot(driver, out, name, width):
