@@ -8,76 +8,10 @@ and looks at the dashboard and grid pages. Screenshots at 1280 px and 375 px go 
 usage: foundation_test.py --base-url http://127.0.0.1:PORT --admin-password PW --out DIR
 Prints 'N passed, N failed' and exits 1 on any failure.
 """
-import argparse, os, sys, time, traceback
+import argparse, os, time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from browser_support import change_password, check, fill, make_driver, run_and_report, shot, sign_in, sign_out, submit
 
-RESULTS = []
-
-
-def check(name, condition, detail=""):
-    RESULTS.append((name, bool(condition)))
-    print(f"{'PASS' if condition else 'FAIL'} {name}{': ' + detail if detail and not condition else ''}")
-
-
-def make_driver(width):
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},900", "--lang=zh-CN"):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-
-
-def fill(driver, name, value):
-    field = driver.find_element(By.NAME, name)
-    if field.tag_name == "select":
-        Select(field).select_by_value(value)
-    else:
-        field.clear()
-        field.send_keys(value)
-    return field
-
-
-def click_and_wait(element):
-    """Click something that loads a new page and wait until the old page is gone, so the checks
-    that follow never read the page being left."""
-    old_page = element.parent.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(element.parent, 20).until(expected_conditions.staleness_of(old_page))
-
-
-def submit(field):
-    click_and_wait(field.find_element(By.XPATH, "./ancestor::form").find_element(By.CSS_SELECTOR, "button[type=submit]"))
-
-
-def sign_in(driver, base, username, password):
-    driver.get(base + "/login")
-    fill(driver, "username", username)
-    submit(fill(driver, "password", password))
-
-
-def change_password(driver, current, new):
-    fill(driver, "current_password", current)
-    fill(driver, "new_password", new)
-    submit(fill(driver, "confirm_password", new))
-
-
-def sign_out(driver):
-    click_and_wait(driver.find_element(By.CSS_SELECTOR, "form.logout-form button"))
-
-
-def shot(driver, out, name, width):
-    driver.set_window_size(width, 900)
-    height = driver.execute_script("return Math.max(document.body.scrollHeight, 900)")
-    driver.set_window_size(width, min(height, 4000))
-    path = os.path.join(out, f"{name}-{width}.png")
-    driver.save_screenshot(path)
-    return path
 
 
 def run(base, admin_password, out):
@@ -139,15 +73,7 @@ def main():
     ap.add_argument("--out", default="artifacts/screenshots")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    try:
-        run(args.base_url.rstrip("/"), args.admin_password, args.out)
-    except Exception:
-        traceback.print_exc()
-        RESULTS.append(("browser run completed", False))
-    passed = sum(1 for _, ok in RESULTS if ok)
-    failed = len(RESULTS) - passed
-    print(f"browser: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    run_and_report(run, args.base_url.rstrip("/"), args.admin_password, args.out)
 
 
 if __name__ == "__main__":

@@ -12,76 +12,13 @@ PNG with pdftoppm). Screenshots at 1280 px and 375 px go to --out.
 usage: residents_test.py --base-url http://127.0.0.1:PORT --username staff1 --password PW --out DIR
 Prints PASS/FAIL lines and 'browser: N passed, N failed'; exits 1 on any failure.
 """
-import argparse, base64, os, random, re, subprocess, sys, time, traceback, urllib.request
+import argparse, base64, os, random, re, subprocess, time, urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
+from browser_support import change_password, check, click_and_wait, fill, make_driver, run_and_report, shot, sign_in, submit
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.print_page_options import PrintOptions
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import Select, WebDriverWait
 
-RESULTS = []
 WIDTHS = (1280, 375)
-
-
-def check(name, condition, detail=""):
-    RESULTS.append((name, bool(condition)))
-    print(f"{'PASS' if condition else 'FAIL'} {name}{': ' + detail if detail and not condition else ''}")
-    return bool(condition)
-
-
-def make_driver(width):
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--hide-scrollbars", f"--window-size={width},900", "--lang=zh-CN"):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-
-
-def fill(driver, name, value):
-    field = driver.find_element(By.NAME, name)
-    if field.tag_name == "select":
-        Select(field).select_by_value(value)
-    else:
-        field.clear()
-        field.send_keys(value)
-    return field
-
-
-def click_and_wait(element):
-    """Click something that loads a new page and wait until the old page is gone."""
-    old_page = element.parent.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(element.parent, 20).until(expected_conditions.staleness_of(old_page))
-
-
-def submit(field):
-    click_and_wait(field.find_element(By.XPATH, "./ancestor::form").find_element(By.CSS_SELECTOR, "button[type=submit]"))
-
-
-def sign_in(driver, base, username, password):
-    driver.get(base + "/login")
-    fill(driver, "username", username)
-    submit(fill(driver, "password", password))
-
-
-def change_password(driver, current, new):
-    fill(driver, "current_password", current)
-    fill(driver, "new_password", new)
-    submit(fill(driver, "confirm_password", new))
-
-
-def shot(driver, out, name, width):
-    driver.set_window_size(width, 900)
-    # The window is taller than the viewport (browser chrome): add the difference so the whole page fits.
-    chrome, height = driver.execute_script(
-        "return [window.outerHeight - window.innerHeight, Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)]")
-    driver.set_window_size(width, min(max(height, 757) + chrome, 6000))
-    path = os.path.join(out, f"{name}-{width}.png")
-    driver.save_screenshot(path)
-    return path
 
 
 def shots(driver, out, name):
@@ -295,15 +232,8 @@ def main():
     ap.add_argument("--out", default="artifacts/screenshots")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    try:
-        run(args.base_url.rstrip("/"), args.username, args.password, args.new_password or args.password + "-new1", args.out)
-    except Exception:
-        traceback.print_exc()
-        RESULTS.append(("browser run completed", False))
-    passed = sum(1 for _, ok in RESULTS if ok)
-    failed = len(RESULTS) - passed
-    print(f"browser: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    run_and_report(run, args.base_url.rstrip("/"), args.username, args.password,
+                   args.new_password or args.password + "-new1", args.out)
 
 
 if __name__ == "__main__":
