@@ -7,7 +7,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 RESULTS = []
@@ -38,10 +38,22 @@ def fill(driver, name, value):
 
 
 def click_and_wait(element):
-    """Click something that loads a new page and wait until the old page is gone."""
-    old_page = element.parent.find_element(By.TAG_NAME, "html")
+    """Click something that loads a new page and wait until the old page is gone, so the checks
+    that follow never read the page being left."""
+    driver = element.parent
+    old_page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(element.parent, 20).until(expected_conditions.staleness_of(old_page))
+
+    def old_page_gone(_):
+        # Chromium reports a detached node either as a stale element or as "Node with given id
+        # does not belong to the document", depending on timing; both mean the page changed.
+        try:
+            old_page.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, 20).until(old_page_gone)
 
 
 def submit(field):
