@@ -42,7 +42,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Views", dependencies: ["Access", .product(name: "Mustache", package: "swift-mustache")]),
+        .target(name: "Views", dependencies: ["Access"]),
         // Roles, the one authorization policy, and the scope of a grid subtree.
         .target(name: "Access", dependencies: ["Storage"]),
         .target(name: "Security", dependencies: ["CCrypt", .product(name: "Crypto", package: "swift-crypto")]),
@@ -81,16 +81,19 @@ let package = Package(
 
         // Tests
         .target(name: "HTTPTestSupport", path: "Tests/Support"),
+        // swift-mustache renders every page of the tests a second time, as the reference.
+        .target(name: "TemplateTestSupport", dependencies: ["Views", .product(name: "Mustache", package: "swift-mustache")],
+                path: "Tests/TemplateSupport"),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Web", "HTTPTestSupport"]),
         .testTarget(name: "WebTests", dependencies: ["Web", "HTTPCore"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
-        .testTarget(name: "ViewsTests", dependencies: ["Views", "Access"]),
+        .testTarget(name: "ViewsTests", dependencies: ["Views", "Access", "TemplateTestSupport"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security"]),
         .testTarget(name: "ResidentsTests", dependencies: ["ResidentsFeature"]),
         .testTarget(name: "AppTests", dependencies: [
             "App", "AppCore", "Access", "Storage", "HTTPServer", "HTTPCore", "Web", "Security", "HTTPTestSupport", "ResidentsFeature",
-            .product(name: "GRDB", package: "GRDB.swift"),
+            "TemplateTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Foundation
+import Views
 
 /// Where the application finds its files and how it is served.
 public struct AppConfiguration: Sendable {
@@ -12,6 +13,8 @@ public struct AppConfiguration: Sendable {
     public var trustProxy = false
     /// How long a `/healthz` database check stands for (seconds).
     public var healthCheckInterval: Double = 1
+    /// Run after every page render (the tests compare with swift-mustache).
+    public var templateCheck: TemplateLibrary.RenderCheck?
 
     public init(resourceRoot: URL, dataDirectory: URL) {
         self.resourceRoot = resourceRoot

@@ -38,7 +38,7 @@ public final class Application: Sendable {
                 passwordHasher: PasswordHasher = PasswordHasher()) throws {
         self.configuration = configuration
         let templates = try TemplateLibrary(directory: configuration.templatesDirectory.path,
-                                            required: ["layout", "login", "errors/error"])
+                                            required: ["layout", "login", "errors/error"], check: configuration.templateCheck)
         let env = AppEnvironment(database: database, templates: templates, secureCookies: configuration.secureCookies,
                                  trustProxy: configuration.trustProxy, logger: logger, hasher: passwordHasher)
         self.environment = env

@@ -46,14 +46,17 @@ public struct SessionStore: Sendable {
 
     /// The live session for a cookie token, nil if unknown, expired, idle too long, or the
     /// account is inactive.
+    static let findSQL = User.selectSQL.replacingOccurrences(
+        of: "SELECT u.id", with: "SELECT s.csrf_token, s.last_seen_at, s.expires_at, u.id")
+        + " JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = ? AND u.active = 1"
+
     public func find(token: String) throws -> ActiveSession? {
         guard token.utf8.count >= 32, token.utf8.count <= 128 else { return nil }
         let hash = sha256Hex(token)
         let now = Date()
         let found: (ActiveSession, String)? = try database.read { db in
-            guard let row = try Row.fetchOne(db, sql: User.selectSQL.replacingOccurrences(
-                of: "SELECT u.id", with: "SELECT s.csrf_token, s.last_seen_at, s.expires_at, u.id")
-                + " JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = ? AND u.active = 1", arguments: [hash]) else { return nil }
+            // Every signed-in request runs this: a cached statement is prepared once per connection.
+            guard let row = try Row.fetchOne(try db.cachedStatement(sql: Self.findSQL), arguments: [hash]) else { return nil }
             let expires: String = row["expires_at"]
             let lastSeen: String = row["last_seen_at"]
             guard let expiresAt = Timestamp.date(from: expires), expiresAt > now,

@@ -70,6 +70,13 @@ public final class AppDatabase: Sendable {
             // is why writers should batch work into one transaction. (For the writer this
             // is overridden by GRDB and set again in init; see there.)
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            if ProcessInfo.processInfo.environment["JINLIN_TRACE_SQL"] == "1" {
+                db.trace(options: .profile) { event in
+                    if case .profile(let statement, let duration) = event {
+                        FileHandle.standardError.write(Data(String(format: "SQL %.3f ms  %@\n", duration * 1000, String(statement.sql.prefix(300))).utf8))
+                    }
+                }
+            }
         }
         return configuration
     }

@@ -1,5 +1,4 @@
 import Foundation
-import Mustache
 
 /// Why loading or rendering templates failed. Every case names the file or template involved.
 public enum TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -45,25 +44,34 @@ public enum TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
 /// synchronous and fails with a `TemplateError` naming the file when a template does not parse
 /// or refers to a partial/parent that does not exist, or when a `required` name is missing.
 ///
-/// Contexts should be `[String: Any]` dictionaries (or `MustacheParent` conformances): plain
-/// structs are read through reflection, about 3× slower. `{{x}}` escapes `< > & " '`; never use
-/// `{{{x}}}` / `{{&x}}` for user data.
+/// Templates are parsed and rendered by `CompiledTemplate` / `TemplateRenderer`, which follow
+/// swift-mustache's rules at a fraction of its cost; the test suites pass a `check` that renders
+/// every page with swift-mustache as well and compares the bytes.
+///
+/// Contexts are `[String: Any]` dictionaries with `String`, `Int`, `Bool`, `[String]`,
+/// `[String: Any]` and `[[String: Any]]` values (other types work, more slowly). `{{x}}`
+/// escapes `< > & " '`; never use `{{{x}}}` / `{{&x}}` for user data.
 ///
 /// Immutable after init, so it is safe to share across threads.
 public final class TemplateLibrary: Sendable {
+    /// Called after each render with the template's name, the context and the bytes rendered;
+    /// an error it throws fails the render.
+    public typealias RenderCheck = @Sendable (_ template: String, _ context: Any, _ rendered: [UInt8]) throws -> Void
+
     /// The directory the templates were loaded from.
     public let directory: String
     /// The names of all loaded templates, sorted.
     public let names: [String]
 
-    private let library: MustacheLibrary
-    private let nameSet: Set<String>
+    private let renderer: TemplateRenderer
+    private let check: RenderCheck?
 
     /// Loads every `*.mustache` file under `directory`.
     /// - Parameters:
     ///   - directory: the templates directory (e.g. `<root>/Templates`).
     ///   - required: template names that must exist (e.g. `["layout", "errors/error"]`).
-    public init(directory: String, required: [String] = []) throws {
+    ///   - check: run after every render (tests compare with a reference renderer).
+    public init(directory: String, required: [String] = [], check: RenderCheck? = nil) throws {
         let root = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -71,7 +79,7 @@ public final class TemplateLibrary: Sendable {
         }
 
         let files = try Self.templateFiles(under: root)
-        var library = MustacheLibrary()
+        var templates: [String: CompiledTemplate] = [:]
         var sources: [(name: String, file: String, text: String)] = []
         for (name, url) in files {
             let file = url.path
@@ -85,19 +93,16 @@ public final class TemplateLibrary: Sendable {
                 throw TemplateError.notUTF8(file: file)
             }
             do {
-                library.register(try MustacheTemplate(string: text), named: name)
-            } catch let error as MustacheTemplate.ParserError {
-                throw TemplateError.parse(
-                    file: file, line: error.context.lineNumber, column: error.context.columnNumber,
-                    lineText: error.context.line, reason: Self.describe(error.error))
+                templates[name] = try TemplateParser.parse(text)
             } catch {
-                throw TemplateError.parse(file: file, line: 0, column: 0, lineText: "", reason: String(describing: error))
+                let (line, column, lineText) = Self.location(of: error.offset, in: text)
+                throw TemplateError.parse(file: file, line: line, column: column, lineText: lineText, reason: error.reason)
             }
             sources.append((name, file, text))
         }
 
         let names = Set(files.map(\.name))
-        // swift-mustache renders a missing partial as nothing; catch such typos at start instead.
+        // A missing partial would render as nothing; catch such typos at start instead.
         for source in sources {
             for partial in Self.referencedTemplates(in: source.text) where !names.contains(partial) {
                 throw TemplateError.missingPartial(file: source.file, partial: partial)
@@ -108,27 +113,27 @@ public final class TemplateLibrary: Sendable {
         }
 
         self.directory = directory
-        self.library = library
-        self.nameSet = names
+        self.renderer = TemplateRenderer(templates: templates)
+        self.check = check
         self.names = names.sorted()
     }
 
     /// True when a template of that name was loaded.
     public func contains(_ template: String) -> Bool {
-        nameSet.contains(template)
+        renderer.templates[template] != nil
     }
 
     /// Renders `template` with `context` (normally a `[String: Any]`).
     public func render(_ context: Any, template: String) throws -> String {
-        guard nameSet.contains(template), let rendered = library.render(context, withTemplate: template) else {
-            throw TemplateError.unknownTemplate(name: template)
-        }
-        return rendered
+        String(decoding: try renderBytes(context, template: template), as: UTF8.self)
     }
 
     /// Renders `template` with `context` as UTF-8 bytes (for a response body).
     public func renderBytes(_ context: Any, template: String) throws -> [UInt8] {
-        Array(try render(context, template: template).utf8)
+        guard let compiled = renderer.templates[template] else { throw TemplateError.unknownTemplate(name: template) }
+        let bytes = renderer.render(compiled, object: context)
+        try check?(template, context, bytes)
+        return bytes
     }
 
     // MARK: - Loading helpers
@@ -175,18 +180,25 @@ public final class TemplateLibrary: Sendable {
         return names
     }
 
-    private static func describe(_ error: Error) -> String {
-        guard let error = error as? MustacheTemplate.Error else { return String(describing: error) }
-        switch error {
-        case .sectionCloseNameIncorrect: return "closing tag does not match the open section"
-        case .unfinishedName: return "unfinished tag"
-        case .expectedSectionEnd: return "section is never closed"
-        case .invalidSetDelimiter: return "invalid set-delimiter tag"
-        case .transformAppliedToInheritanceSection: return "transform applied to an inheritance block"
-        case .illegalTokenInsideInheritSection: return "only {{$block}} definitions may appear inside {{<parent}}"
-        case .textInsideInheritSection: return "text inside {{<parent}}"
-        case .invalidConfigVariableSyntax: return "invalid {{% config }} tag"
-        case .unrecognisedConfigVariable: return "unrecognised {{% config }} variable"
+    /// 1-based line and column of a character offset, and that line's text.
+    static func location(of offset: Int, in text: String) -> (line: Int, column: Int, text: String) {
+        var line = 1
+        var column = 1
+        var lineStart = text.startIndex
+        var index = text.startIndex
+        var seen = 0
+        while index < text.endIndex, seen < offset {
+            if text[index].isNewline {
+                line += 1
+                column = 1
+                lineStart = text.index(after: index)
+            } else {
+                column += 1
+            }
+            index = text.index(after: index)
+            seen += 1
         }
+        let lineEnd = text[lineStart...].firstIndex(where: \.isNewline) ?? text.endIndex
+        return (line, column, String(text[lineStart..<lineEnd]))
     }
 }

@@ -453,6 +453,62 @@ import Testing
         #expect(try app.auditCount(action: "resident.merge") == 2, "one entry on each record")
     }
 
+    /// The unfiltered list's total comes from per-building counts that triggers keep; every
+    /// way a resident arrives, moves or leaves must keep them equal to a fresh count.
+    @Test func listTotalsFollowCreateMoveMoveOutAndMerge() throws {
+        let app = try TestApp()
+        let secondBuilding = try Grids(app.database).createChild(of: app.grid.id, name: "2号楼", kind: .building, by: .system)
+        let house = try Self.addHouse(app, room: "101")
+        let otherHouse = try Self.addHouse(app, building: secondBuilding.id, room: "201")
+        let staff = try app.signedIn(.staff)
+        func counts() throws -> (kept: [Int64: Int], fresh: [Int64: Int]) {
+            try app.database.read { db in
+                let kept = try Row.fetchAll(db, sql: "SELECT building_id, active FROM building_resident_counts WHERE active > 0")
+                let fresh = try Row.fetchAll(db, sql: """
+                    SELECT building_id, count(*) AS active FROM residents
+                    WHERE status = 'active' AND building_id IS NOT NULL GROUP BY building_id
+                    """)
+                func map(_ rows: [Row]) -> [Int64: Int] {
+                    Dictionary(uniqueKeysWithValues: rows.map { ($0["building_id"] as Int64, $0["active"] as Int) })
+                }
+                return (map(kept), map(fresh))
+            }
+        }
+        func listTotal(_ path: String = "/residents") throws -> String? {
+            let text = try staff.get(path).text
+            guard let range = text.range(of: #"共 <strong>(\d+)</strong> 人"#, options: .regularExpression) else { return nil }
+            return String(text[range]).filter(\.isNumber)
+        }
+
+        let a = try Self.create(staff, name: "计一", id: try Self.idNumber("19700101", 71), house: house)
+        let b = try Self.create(staff, name: "计二", id: try Self.idNumber("19700101", 72), house: house)
+        let c = try Self.create(staff, name: "计三", id: try Self.idNumber("19700101", 73), house: otherHouse)
+        var now = try counts()
+        #expect(now.kept == [app.building.id: 2, secondBuilding.id: 1])
+        #expect(now.kept == now.fresh)
+        #expect(try listTotal() == "3")
+        #expect(try listTotal("/residents?grid=\(secondBuilding.id)") == "1")
+
+        #expect(try staff.post("/residents/\(a)/move", [("house_id", String(otherHouse)), ("relation", "tenant"),
+                                                       ("mode", "replace")]).status == 303)
+        now = try counts()
+        #expect(now.kept == [app.building.id: 1, secondBuilding.id: 2])
+        #expect(now.kept == now.fresh)
+
+        #expect(try staff.post("/residents/\(b)/move-out", [("ended_on", "")]).status == 303)
+        now = try counts()
+        #expect(now.kept == [secondBuilding.id: 2])
+        #expect(now.kept == now.fresh)
+        #expect(try listTotal() == "2")
+
+        #expect(try staff.post("/residents/\(a)/merge", [("other_id", String(c))]).status == 303)
+        now = try counts()
+        #expect(now.kept == [secondBuilding.id: 1])
+        #expect(now.kept == now.fresh)
+        #expect(try listTotal() == "1")
+        #expect(try listTotal("/residents?status=all") == "2", "a filter other than the area counts residents themselves")
+    }
+
     // MARK: - Reveal and scope
 
     @Test func revealIsAuditedAndOnlyForRolesThatMay() throws {

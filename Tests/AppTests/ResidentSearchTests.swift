@@ -195,6 +195,27 @@ enum FormDataEncoding {
         #expect(kept.text.contains("/residents/export.csv?age=80%2B&amp;political_status=01&amp;sort=name"))
     }
 
+    /// The grid filter lists a small scope whole, and a large one down to the grids only, with
+    /// a building named by the link kept and selected.
+    @Test func gridFilterListsBuildingsOnlyInSmallScopes() throws {
+        let app = try TestApp()
+        let worker = try app.signedIn(.gridWorker)
+        let small = try worker.get("/residents")
+        #expect(small.text.contains("<option value=\"\(app.building.id)\">　　　1号楼（楼栋）</option>"), "a small scope lists its buildings")
+        let grids = Grids(app.database)
+        var buildings: [Grid] = []
+        for number in 2...45 {
+            buildings.append(try grids.createChild(of: app.grid.id, name: "\(number)号楼", kind: .building, by: .system))
+        }
+        let staff = try app.signedIn(.staff)
+        let page = try staff.get("/residents")
+        #expect(page.text.contains("<option value=\"\(app.grid.id)\">　　第一网格（网格）</option>"))
+        #expect(!page.text.contains("号楼（楼栋）"), "45 buildings are not listed")
+        let chosen = try staff.get("/residents?grid=\(buildings[9].id)")
+        #expect(chosen.text.contains("<option value=\"\(buildings[9].id)\" selected>　　　11号楼（楼栋）</option>"))
+        #expect(!chosen.text.contains("12号楼（楼栋）"))
+    }
+
     @Test func movedOutResidentsAreFoundOnlyWithTheStatusFilter() throws {
         let app = try TestApp()
         let f = ResidentFixture(app: app)

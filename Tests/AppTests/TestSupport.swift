@@ -9,6 +9,7 @@ import HTTPTestSupport
 import Logging
 import Security
 import Storage
+import TemplateTestSupport
 import Web
 
 /// The whole application on a free port, with a fresh database file in a temporary folder.
@@ -37,6 +38,7 @@ final class TestApp: @unchecked Sendable {
         logger.logLevel = .critical
         var config = AppConfiguration(resourceRoot: Self.packageRoot, dataDirectory: directory)
         config.healthCheckInterval = 0
+        config.templateCheck = try MustacheReference.check(directory: config.templatesDirectory.path)
         database = try Application.openDatabase(config, logger: logger)
         app = try Application(configuration: config, database: database, logger: logger, passwordHasher: Self.hasher)
         var serverConfig = ServerConfiguration()

@@ -100,6 +100,26 @@ import Testing
         #expect(fromSQLite.flatMap(Timestamp.date(from:)) != nil)
     }
 
+    /// The digit-by-digit parser agrees with Foundation's ISO 8601 parser, leap days and
+    /// century years included, and refuses other shapes.
+    @Test func timestampParserAgreesWithFoundation() throws {
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+        var generator = SystemRandomNumberGenerator()
+        let fixed = ["2000-02-29T23:59:59.999Z", "1900-03-01T00:00:00.000Z", "2024-12-31T12:34:56.789Z", "1969-12-31T23:59:59.001Z"]
+        let random = (0..<2_000).map { _ in
+            Timestamp.string(from: Date(timeIntervalSince1970: Double(Int64.random(in: -2_000_000_000...4_000_000_000, using: &generator)) / 1_000 * 997))
+        }
+        for text in fixed + random {
+            let expected = try style.parse(text)
+            let parsed = try #require(Timestamp.date(from: text), "\(text)")
+            #expect(abs(parsed.timeIntervalSince(expected)) < 0.000_5, "\(text)")
+        }
+        for bad in ["", "2024-12-31 12:34:56.789Z", "2024-12-31T12:34:56Z", "2024-13-01T00:00:00.000Z", "2024-1a-01T00:00:00.000Z",
+                    "2024-12-31T24:00:00.000Z", "2024-12-31T12:34:56.789+"] {
+            #expect(Timestamp.date(from: bad) == nil, "\(bad)")
+        }
+    }
+
     private func pragmas(_ db: Database) throws -> (journalMode: String?, foreignKeys: Int?, synchronous: Int?, busyTimeout: Int?) {
         (try String.fetchOne(db, sql: "PRAGMA journal_mode"),
          try Int.fetchOne(db, sql: "PRAGMA foreign_keys"),

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TemplateTestSupport
 @testable import Views
 
 @Suite struct RenderingTests {
     let library: TemplateLibrary
 
     init() throws {
-        library = try TemplateLibrary(directory: templatesDirectory)
+        library = try TemplateLibrary(directory: templatesDirectory, check: try MustacheReference.check(directory: templatesDirectory))
     }
 
     @Test func userDataIsEscapedInTheLayout() throws {

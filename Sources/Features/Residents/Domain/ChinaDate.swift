@@ -48,12 +48,7 @@ public enum ChinaDate {
 
     /// Age in whole years on `today` for a birth date, both `YYYY-MM-DD`.
     public static func age(birthDate: String, today: String) -> Int? {
-        let b = birthDate.split(separator: "-").compactMap { Int($0) }
-        let t = today.split(separator: "-").compactMap { Int($0) }
-        guard b.count == 3, t.count == 3 else { return nil }
-        var age = t[0] - b[0]
-        if (t[1], t[2]) < (b[1], b[2]) { age -= 1 }
-        return max(0, age)
+        ChinaDay(stored: today).flatMap { ResidentAge.years(birthDate: birthDate, on: $0) }
     }
 
     /// A stored UTC timestamp (`2025-01-02T03:04:05.678Z`) as local time, `2025-01-02 11:04`.

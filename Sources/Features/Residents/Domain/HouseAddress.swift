@@ -12,9 +12,12 @@ public enum HouseAddress {
 
     /// The parts that are present, joined with " / ".
     public static func line(community: String?, estate: String?, building: String?, unit: String?, room: String?) -> String {
-        [community, estate, building, unit.map(unitLabel), room.map(roomLabel)]
-            .compactMap { $0 }
-            .filter { !$0.isEmpty }
-            .joined(separator: " / ")
+        var line = ""
+        for part in [community, estate, building, unit.map(unitLabel), room.map(roomLabel)] {
+            guard let part, !part.isEmpty else { continue }
+            if !line.isEmpty { line += " / " }
+            line += part
+        }
+        return line
     }
 }

@@ -44,7 +44,10 @@ public enum ResidentAge {
     /// Whole years on `today`: one less before this year's birthday (a 29 February birthday
     /// counts from 1 March in other years, as `IDNumber.age` does).
     public static func years(birthDate: String, on today: ChinaDay) -> Int? {
-        ChinaDate.age(birthDate: birthDate, today: today.stored)
+        guard let birth = ChinaDay(stored: birthDate) else { return nil }
+        var age = today.year - birth.year
+        if (today.month, today.day) < (birth.month, birth.day) { age -= 1 }
+        return max(0, age)
     }
 
     /// The latest birth date (text) of someone at least `age` years old on `today`.

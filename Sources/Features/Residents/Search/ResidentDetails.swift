@@ -52,25 +52,37 @@ enum ResidentDetails {
         Array(repeating: "?", count: count).joined(separator: ",")
     }
 
+    static let paddedLengths = [10, 50, 200, 1_000]
+
     /// The residents with these ids, in the order given.
     static func fetch(_ db: Database, ids: [Int64]) throws -> [ResidentListing] {
-        guard !ids.isEmpty else { return [] }
-        let marks = placeholders(ids.count)
-        let arguments = StatementArguments(ids)
+        guard let last = ids.last else { return [] }
+        guard let length = paddedLengths.first(where: { $0 >= ids.count }) else {
+            return try stride(from: 0, to: ids.count, by: paddedLengths[paddedLengths.count - 1]).flatMap { start in
+                try fetch(db, ids: Array(ids[start..<min(start + paddedLengths[paddedLengths.count - 1], ids.count)]))
+            }
+        }
+        // The id list is padded (with its last id) to one of a few lengths, so that the
+        // statements below come in a few shapes that stay prepared in each connection's cache.
+        let marks = placeholders(length)
+        let arguments = StatementArguments(ids + Array(repeating: last, count: length - ids.count))
         var byID: [Int64: ResidentListing] = [:]
-        let people = try Row.fetchCursor(db, sql: """
+        // Cached statements: a full page always has the same number of ids, and preparing the
+        // residences join costs more than running it.
+        let people = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT id, name, id_number, sex, birth_date, phone, political_status, status, notes
             FROM residents WHERE id IN (\(marks))
-            """, arguments: arguments)
+            """), arguments: arguments)
+        // Columns by position: a name look-up compares every column name, case-insensitively.
         while let row = try people.next() {
-            let id: Int64 = row["id"]
+            let id: Int64 = row[0]
             byID[id] = ResidentListing(
-                id: id, name: row["name"], idNumber: row["id_number"], sex: row["sex"], birthDate: row["birth_date"],
-                phone: row["phone"], politicalStatus: row["political_status"], status: row["status"], notes: row["notes"])
+                id: id, name: row[1], idNumber: row[2], sex: row[3], birthDate: row[4],
+                phone: row[5], politicalStatus: row[6], status: row[7], notes: row[8])
         }
         // Current residences first, then the ended ones newest first: a resident without a
         // current one is shown at the last.
-        let residences = try Row.fetchCursor(db, sql: """
+        let residences = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT x.resident_id, x.relation, x.ended_on, h.unit, h.room, b.name AS building,
                    \(nearestAncestor("estate")) AS estate, \(nearestAncestor("community")) AS community
             FROM residences x
@@ -79,24 +91,23 @@ enum ResidentDetails {
             \(ancestorJoins)
             WHERE x.resident_id IN (\(marks))
             ORDER BY x.resident_id, x.ended_on IS NOT NULL, x.ended_on DESC, x.id
-            """, arguments: arguments)
+            """), arguments: arguments)
         while let row = try residences.next() {
-            let id: Int64 = row["resident_id"]
+            let id: Int64 = row[0]
             guard var listing = byID[id] else { continue }
-            let current = (row["ended_on"] as String?) == nil
+            let current = (row[2] as String?) == nil
             if !current && !listing.residences.isEmpty { continue }
             listing.residences.append(ResidentListing.Residence(
-                relation: row["relation"], community: row["community"], estate: row["estate"], building: row["building"],
-                unit: row["unit"], room: row["room"], current: current))
+                relation: row[1], community: row[7], estate: row[6], building: row[5], unit: row[3], room: row[4], current: current))
             byID[id] = listing
         }
-        let tags = try Row.fetchCursor(db, sql: """
+        let tags = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT rt.resident_id, t.name FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id
             WHERE rt.resident_id IN (\(marks)) ORDER BY rt.resident_id, t.sort_order, t.id
-            """, arguments: arguments)
+            """), arguments: arguments)
         while let row = try tags.next() {
-            let id: Int64 = row["resident_id"]
-            byID[id]?.tags.append(row["name"])
+            let id: Int64 = row[0]
+            byID[id]?.tags.append(row[1])
         }
         return ids.compactMap { byID[$0] }
     }

@@ -29,34 +29,39 @@ enum ResidentListPage {
         ]
     }
 
-    /// Grid nodes of the scope for the filter: the whole subtree when it is small, otherwise
-    /// the levels above the buildings.
+    /// Up to this many nodes in the scope, the grid filter lists them all, buildings included.
+    static let fullGridListLimit = 40
+
+    /// Grid nodes of the scope for the filter. A small scope (a grid worker's few buildings) is
+    /// listed whole; a larger one only down to the grids, since a select of a hundred buildings
+    /// is of no use on a phone: a building is found with the search box ("3号楼") or from its
+    /// own page, and a building named by the link stays in the list, selected.
     static func gridOptions(_ db: Database, scopePath: String?, selected: Int64?) throws -> [[String: Any]] {
         var condition = SQLPart("1")
         if let scopePath {
             let range = GridPath.subtreeRange(of: scopePath)
             condition = SQLPart("path >= ? AND path < ?", [range.lower, range.upper])
         }
-        let limit = 300
-        var rows = try Row.fetchAll(db, sql: "SELECT id, name, kind, depth FROM grids WHERE \(condition.sql) ORDER BY path LIMIT ?",
-                                    arguments: StatementArguments(condition.arguments + [limit + 1]))
-        if rows.count > limit {
-            rows = try Row.fetchAll(db, sql: """
-                SELECT id, name, kind, depth FROM grids WHERE \(condition.sql) AND kind <> 'building' ORDER BY path LIMIT ?
-                """, arguments: StatementArguments(condition.arguments + [limit]))
+        let columns = "SELECT id, name, kind, depth FROM grids WHERE \(condition.sql)"
+        var rows = try Row.fetchAll(db.cachedStatement(sql: columns + " ORDER BY path LIMIT ?"),
+                                    arguments: StatementArguments(condition.arguments + [fullGridListLimit + 1]))
+        if rows.count > fullGridListLimit {
+            rows = try Row.fetchAll(db.cachedStatement(sql: columns + " AND (kind <> 'building' OR id = ?) ORDER BY path LIMIT 300"),
+                                    arguments: StatementArguments(condition.arguments + [selected]))
         }
-        let baseDepth = rows.map { $0["depth"] as Int }.min() ?? 0
+        // Columns by position (id, name, kind, depth): a name look-up compares every column name.
+        let baseDepth = rows.map { $0[3] as Int }.min() ?? 0
         return rows.map { row in
-            let id: Int64 = row["id"]
-            let depth: Int = row["depth"]
-            let kind = GridKind(rawValue: row["kind"] as String)?.label ?? ""
-            let indent = String(repeating: "　", count: max(0, depth - baseDepth))
-            return ["value": String(id), "label": "\(indent)\(row["name"] as String)（\(kind)）", "selected": id == selected]
+            let id: Int64 = row[0]
+            let name: String = row[1]
+            let kind = GridKind(rawValue: row[2] as String)?.label ?? ""
+            let indent = String(repeating: "　", count: max(0, (row[3] as Int) - baseDepth))
+            return ["value": String(id), "label": indent + name + "（" + kind + "）", "selected": id == selected]
         }
     }
 
     static func tagOptions(_ db: Database, selected: Int64?) throws -> [[String: Any]] {
-        try Row.fetchAll(db, sql: "SELECT id, name FROM tags WHERE active = 1 OR id = ? ORDER BY sort_order, id",
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT id, name FROM tags WHERE active = 1 OR id = ? ORDER BY sort_order, id"),
                          arguments: [selected]).map { row in
             let id: Int64 = row["id"]
             return ["value": String(id), "label": row["name"] as String, "selected": id == selected]
