@@ -47,7 +47,23 @@ struct CompiledTemplate: Sendable {
         }
     }
 
+    /// The nodes as parsed: a text node per line, which indented rendering needs.
     let nodes: [Node]
+    /// The same with adjacent text joined, for the usual rendering without indentation.
+    let joinedNodes: [Node]
+
+    init(nodes: [Node]) {
+        self.nodes = nodes
+        var joined: [Node] = []
+        for node in nodes {
+            if case .text(let bytes) = node, case .text(let previous)? = joined.last {
+                joined[joined.count - 1] = .text(previous + bytes)
+            } else {
+                joined.append(node)
+            }
+        }
+        joinedNodes = joined
+    }
 }
 
 /// Why a template does not load; `offset` counts characters from the start of the file.

@@ -50,7 +50,7 @@ struct TemplateRenderer: Sendable {
 
     private func render(_ template: CompiledTemplate, _ scope: Scope, _ stack: inout [Frame], into out: inout [UInt8]) {
         guard let indentation = scope.indentation, !indentation.isEmpty else {
-            for node in template.nodes { render(node, scope, &stack, into: &out) }
+            for node in template.joinedNodes { render(node, scope, &stack, into: &out) }
             return
         }
         // A partial or block indented on its own line: every piece that starts a new line of
@@ -152,48 +152,60 @@ struct TemplateRenderer: Sendable {
     // MARK: Names
 
     private func lookup(_ name: CompiledTemplate.Name, _ stack: [Frame]) -> Any? {
-        guard let top = stack.last else { return nil }
-        var found: Any?
         switch name.kind {
         case .current:
-            found = top.value
+            return stack.last.flatMap { Self.nonNull($0.value) }
         case .anchored:
-            found = child(name.parts[...], of: top)
+            return stack.last.flatMap { child(name.parts[...], of: $0) }.flatMap(Self.nonNull)
         case .searched:
+            // The common case, one part found in a dictionary near the top, reads each frame
+            // in place and copies nothing but the value found.
             let first = name.parts[0]
-            for frame in stack.reversed() {
-                if let value = Self.immediateChild(first, of: frame) {
-                    found = child(name.parts.dropFirst(), of: Self.frame(value))
-                    break
+            var index = stack.count - 1
+            while index >= 0 {
+                let found: Any?
+                switch stack[index] {
+                case .object(let object): found = object[first]
+                case .other(let value): found = Self.otherChild(first, of: value)
                 }
+                if let found {
+                    if name.parts.count == 1 { return Self.nonNull(found) }
+                    return child(name.parts.dropFirst(), of: Self.frame(found)).flatMap(Self.nonNull)
+                }
+                index -= 1
             }
+            return nil
         }
-        guard let found else { return nil }
-        return Self.isNull(found) ? nil : found
     }
 
     private func child(_ names: ArraySlice<String>, of frame: Frame) -> Any? {
         guard let name = names.first else { return frame.value }
-        guard let value = Self.immediateChild(name, of: frame) else { return nil }
+        let value: Any?
+        switch frame {
+        case .object(let object): value = object[name]
+        case .other(let other): value = Self.otherChild(name, of: other)
+        }
+        guard let value else { return nil }
         return child(names.dropFirst(), of: Self.frame(value))
     }
 
-    private static func immediateChild(_ name: String, of frame: Frame) -> Any? {
-        switch frame {
-        case .object(let object):
-            return object[name]
-        case .other(let value):
-            switch ObjectIdentifier(type(of: value)) {
-            case stringType, intType, int64Type, boolType, stringListType, objectListType: return nil
-            default: break
-            }
-            if value is NSNull { return nil }
-            if let object = value as? any StringKeyedObject { return object.templateChild(named: name) }
-            guard let match = Mirror(reflecting: value).children.first(where: { $0.label == name }) else { return nil }
-            let inner = Mirror(reflecting: match.value)
-            guard inner.displayStyle == .optional else { return match.value }
-            return inner.children.first?.value
+    /// A name inside a value that is not a `[String: Any]`: other string-keyed dictionaries,
+    /// then stored properties through `Mirror` (an optional property is unwrapped).
+    private static func otherChild(_ name: String, of value: Any) -> Any? {
+        switch ObjectIdentifier(type(of: value)) {
+        case stringType, intType, int64Type, boolType, stringListType, objectListType: return nil
+        default: break
         }
+        if value is NSNull { return nil }
+        if let object = value as? any StringKeyedObject { return object.templateChild(named: name) }
+        guard let match = Mirror(reflecting: value).children.first(where: { $0.label == name }) else { return nil }
+        let inner = Mirror(reflecting: match.value)
+        guard inner.displayStyle == .optional else { return match.value }
+        return inner.children.first?.value
+    }
+
+    private static func nonNull(_ value: Any) -> Any? {
+        isNull(value) ? nil : value
     }
 
     private static func isNull(_ value: Any) -> Bool {

@@ -2,12 +2,17 @@
 public enum HouseAddress {
     /// "3单元" for a unit stored as "3"; a unit already written with 单元 is kept.
     public static func unitLabel(_ unit: String) -> String {
-        unit.isEmpty || unit.hasSuffix("单元") ? unit : unit + "单元"
+        unit.isEmpty || endsWith(unit, "单元") ? unit : unit + "单元"
     }
 
     /// "301室" for a room stored as "301"; a room already written with 室 is kept.
     public static func roomLabel(_ room: String) -> String {
-        room.isEmpty || room.hasSuffix("室") ? room : room + "室"
+        room.isEmpty || endsWith(room, "室") ? room : room + "室"
+    }
+
+    /// A byte-wise `hasSuffix` (the list labels every address on the page).
+    static func endsWith(_ text: String, _ suffix: String) -> Bool {
+        text.utf8.count >= suffix.utf8.count && text.utf8.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
     }
 
     /// The parts that are present, joined with " / ".

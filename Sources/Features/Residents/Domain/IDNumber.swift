@@ -122,14 +122,19 @@ public enum PhoneNumber {
 
 /// Masks for lists and exports (个人信息保护法): `3301**********1234`, `138****5678`, `王**`.
 public enum Mask {
+    // Stored ID numbers and phones are ASCII: the masks work on UTF-8 bytes (50 of each per
+    // list page), and anything else is starred whole.
     public static func idNumber(_ value: String) -> String {
-        guard value.count == 18 else { return String(repeating: "*", count: value.count) }
-        return String(value.prefix(4)) + String(repeating: "*", count: 10) + String(value.suffix(4))
+        let bytes = value.utf8
+        guard bytes.count == 18, value.count == 18 else { return String(repeating: "*", count: value.count) }
+        return String(decoding: bytes.prefix(4), as: UTF8.self) + "**********" + String(decoding: bytes.suffix(4), as: UTF8.self)
     }
 
     public static func phone(_ value: String?) -> String {
-        guard let value, value.count == 11 else { return value == nil ? "" : "***" }
-        return String(value.prefix(3)) + "****" + String(value.suffix(4))
+        guard let value else { return "" }
+        let bytes = value.utf8
+        guard bytes.count == 11, value.count == 11 else { return "***" }
+        return String(decoding: bytes.prefix(3), as: UTF8.self) + "****" + String(decoding: bytes.suffix(4), as: UTF8.self)
     }
 
     /// A name as members see it before claiming a wish: the surname, then one * per character.
