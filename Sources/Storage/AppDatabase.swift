@@ -51,10 +51,10 @@ public final class AppDatabase: Sendable {
         self.pool = pool
     }
 
-    /// The configuration shared by every connection.
     /// Bytes of the file that readers map (SQLite's `mmap_size`): room for a county's data.
     static let mmapSize = 4 << 30
 
+    /// The configuration shared by every connection.
     static func makeConfiguration() -> Configuration {
         var configuration = Configuration()
         // GRDB enables foreign keys by default; we still set the pragma explicitly below so
