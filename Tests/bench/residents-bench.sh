@@ -32,7 +32,8 @@
 #      import job is done; rows/s
 #   4. list: wrk -t2 -c64 on the signed-in /residents page (50 rows), req/s, p50, p99, and
 #      where a request's time goes (see the note printed with it)
-#   5. server memory (VmHWM / VmRSS from /proc) after each phase
+#   5. server memory (VmHWM / VmRSS from /proc, and RSS split into RssAnon, the heap, and RssFile,
+#      the pages of the memory-mapped database file) after each phase
 #
 # Scope: the demo county's roots are its communities (there is no county node), and admin has
 # no residents permission, so the widest scope an account can have is one community. The
@@ -136,7 +137,7 @@ sql_times() {
 # /proc figures of the server.
 server_memory() {
     if [[ -n $SERVER_PID && -r /proc/$SERVER_PID/status ]]; then
-        awk '/^VmHWM|^VmRSS/ { printf "%s %.1f MiB  ", $1, $2 / 1024 }' "/proc/$SERVER_PID/status"
+        awk '/^VmHWM|^VmRSS|^RssAnon|^RssFile/ { printf "%s %.1f MiB  ", $1, $2 / 1024 }' "/proc/$SERVER_PID/status"
     else
         echo "n/a"
     fi

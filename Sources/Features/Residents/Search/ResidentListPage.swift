@@ -42,13 +42,14 @@ enum ResidentListPage {
             let range = GridPath.subtreeRange(of: scopePath)
             condition = SQLPart("path >= ? AND path < ?", [range.lower, range.upper])
         }
+        // Counted on the path index alone (no row is read), then only the rows shown are fetched.
+        let nodes = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM (SELECT 1 FROM grids WHERE \(condition.sql) LIMIT ?)"),
+                                     arguments: StatementArguments(condition.arguments + [fullGridListLimit + 1])) ?? 0
         let columns = "SELECT id, name, kind, depth FROM grids WHERE \(condition.sql)"
-        var rows = try Row.fetchAll(db.cachedStatement(sql: columns + " ORDER BY path LIMIT ?"),
-                                    arguments: StatementArguments(condition.arguments + [fullGridListLimit + 1]))
-        if rows.count > fullGridListLimit {
-            rows = try Row.fetchAll(db.cachedStatement(sql: columns + " AND (kind <> 'building' OR id = ?) ORDER BY path LIMIT 300"),
-                                    arguments: StatementArguments(condition.arguments + [selected]))
-        }
+        let rows = nodes > fullGridListLimit
+            ? try Row.fetchAll(db.cachedStatement(sql: columns + " AND (kind <> 'building' OR id = ?) ORDER BY path LIMIT 300"),
+                               arguments: StatementArguments(condition.arguments + [selected]))
+            : try Row.fetchAll(db.cachedStatement(sql: columns + " ORDER BY path"), arguments: condition.statementArguments)
         // Columns by position (id, name, kind, depth): a name look-up compares every column name.
         let baseDepth = rows.map { $0[3] as Int }.min() ?? 0
         return rows.map { row in

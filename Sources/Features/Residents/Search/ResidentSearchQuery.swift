@@ -137,9 +137,9 @@ struct ResidentSearchQuery: Sendable {
                 case .house(let text?, _, _): name = text
                 default: continue
                 }
-                let buildings = query.buildings(underGridsNamed: name)
+                let buildings = SQLPart("SELECT count(*) FROM (") + query.buildings(underGridsNamed: name) + SQLPart(")")
                 stats.gridNameBuildings[name] = Double(try Int.fetchOne(
-                    db, sql: "SELECT count(*) FROM (\(buildings.sql))", arguments: buildings.statementArguments) ?? 0)
+                    buildings.statement(db, cached: true), arguments: buildings.statementArguments) ?? 0)
             }
         }
         query = ResidentSearchQuery(filter: filter, areaPath: areaPath, matchesNothing: matchesNothing, today: today, stats: stats)
@@ -470,14 +470,19 @@ struct ResidentSearchQuery: Sendable {
         return start + SQLPart(" AND r.id > ? ORDER BY r.id LIMIT ?", [lastID, limit])
     }
 
+    /// Whether this query's statements stay prepared: with at most one search word their SQL
+    /// comes in a bounded set of shapes (the filters and the kinds of word), and preparing
+    /// them costs as much as running them for a selective search.
+    var cachesStatements: Bool { words.count <= 1 }
+
     func count(_ db: Database) throws -> Int {
         let statement = countStatement
-        return try Int.fetchOne(statement.statement(db, cached: words.isEmpty), arguments: statement.statementArguments) ?? 0
+        return try Int.fetchOne(statement.statement(db, cached: cachesStatements), arguments: statement.statementArguments) ?? 0
     }
 
     func pageIDs(_ db: Database, total: Int, limit: Int, offset: Int) throws -> [Int64] {
         let statement = pageStatement(total: total, limit: limit, offset: offset)
-        return try Int64.fetchAll(statement.statement(db, cached: words.isEmpty), arguments: statement.statementArguments)
+        return try Int64.fetchAll(statement.statement(db, cached: cachesStatements), arguments: statement.statementArguments)
     }
 
     /// One batch of the export and where the next one starts; nil when there are no more.
