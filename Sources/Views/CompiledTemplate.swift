@@ -22,6 +22,19 @@ struct CompiledTemplate: Sendable {
         case partial(String, indentation: [UInt8]?, overrides: [String: CompiledTemplate]?)
     }
 
+    /// Templates this one includes (`{{>name}}`) or extends (`{{<name}}`), in order of appearance.
+    var partialNames: [String] {
+        nodes.flatMap { node -> [String] in
+            switch node {
+            case .text, .variable: []
+            case .section(_, let body), .invertedSection(_, let body), .blockDefinition(_, let body): body.partialNames
+            case .blockExpansion(_, let body, _): body.partialNames
+            case .partial(let name, _, let overrides):
+                [name] + (overrides ?? [:]).sorted { $0.key < $1.key }.flatMap(\.value.partialNames)
+            }
+        }
+    }
+
     /// A variable or section name, split once at load.
     struct Name: Sendable {
         enum Kind: Sendable {

@@ -80,7 +80,7 @@ public final class TemplateLibrary: Sendable {
 
         let files = try Self.templateFiles(under: root)
         var templates: [String: CompiledTemplate] = [:]
-        var sources: [(name: String, file: String, text: String)] = []
+        var sources: [(name: String, file: String)] = []
         for (name, url) in files {
             let file = url.path
             let data: Data
@@ -98,13 +98,13 @@ public final class TemplateLibrary: Sendable {
                 let (line, column, lineText) = Self.location(of: error.offset, in: text)
                 throw TemplateError.parse(file: file, line: line, column: column, lineText: lineText, reason: error.reason)
             }
-            sources.append((name, file, text))
+            sources.append((name, file))
         }
 
         let names = Set(files.map(\.name))
         // A missing partial would render as nothing; catch such typos at start instead.
         for source in sources {
-            for partial in Self.referencedTemplates(in: source.text) where !names.contains(partial) {
+            for partial in templates[source.name]?.partialNames ?? [] where !names.contains(partial) {
                 throw TemplateError.missingPartial(file: source.file, partial: partial)
             }
         }
@@ -161,23 +161,6 @@ public final class TemplateLibrary: Sendable {
             result.append((relative, url))
         }
         return result.sorted { $0.name < $1.name }
-    }
-
-    /// Names used in `{{>name}}` and `{{<name}}` tags (default delimiters; dynamic `*name`
-    /// partials are skipped because their target is only known at render time).
-    static func referencedTemplates(in text: String) -> [String] {
-        var names: [String] = []
-        var rest = Substring(text)
-        while let open = rest.range(of: "{{") {
-            rest = rest[open.upperBound...]
-            guard let kind = rest.first, kind == ">" || kind == "<" else { continue }
-            guard let close = rest.range(of: "}}") else { break }
-            let name = rest[rest.index(after: rest.startIndex)..<close.lowerBound]
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            rest = rest[close.upperBound...]
-            if !name.isEmpty, !name.hasPrefix("*") { names.append(name) }
-        }
-        return names
     }
 
     /// 1-based line and column of a character offset, and that line's text.

@@ -123,8 +123,8 @@ func write(_ text: String, to relative: String, in directory: URL) throws {
         }
     }
 
-    @Test func referencedTemplateScanner() {
-        #expect(TemplateLibrary.referencedTemplates(in: "{{>a}} {{> b/c }} {{<layout}}{{$x}}{{/x}}{{/layout}} {{>*dyn}} {{name}}")
-            == ["a", "b/c", "layout"])
+    @Test func partialNamesAreCollectedFromTheParsedTemplate() throws {
+        let template = try TemplateParser.parse("{{>a}} {{#s}}{{> b/c }}{{/s}} {{<layout}}{{$x}}{{>d}}{{/x}}{{/layout}} {{name}}")
+        #expect(template.partialNames == ["a", "b/c", "layout", "d"])
     }
 }

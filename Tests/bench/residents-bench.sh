@@ -440,10 +440,13 @@ else
         printf "     total per request                  %7.3f ms\n", total
         printf "     (a) HTTP + session + scope floor   %7.3f ms  (1 / req/s of /account/password, a signed-in page with no query)\n", base
         printf "     (b) SQL, all statements            %7.3f ms  (sqlite3 CPU time, p50; count + page of ids alone: %.3f ms)\n", q1, q2
-        printf "     (c) rendering and the rest         %7.3f ms  (= total - a - b)\n", rest
+        if (rest >= 0) printf "     (c) rendering and the rest         %7.3f ms  (= total - a - b)\n", rest
+        else printf "     (c) rendering and the rest             n/a  (total - a - b < 0: see below)\n"
     }' | tee -a "$RESULTS"
     say "   Derived, not instrumented: wrk shares the 2 cores with the server, so these are shares of machine"
-    say "   time; (a) also renders the small password page; (b) is $SQL_KIND."
+    say "   time; (a) also renders the small password page; (b) is $SQL_KIND. sqlite3 prepares every"
+    say "   statement each time, the server keeps the list's statements prepared, so (b) is an upper bound"
+    say "   of the server's SQL time. For an instrumented split use perf (README, Developer notes)."
 fi
 say "   server memory after load: $(server_memory)"
 say ""
