@@ -58,17 +58,15 @@ enum ResidentDetails {
     static func fetch(_ db: Database, ids: [Int64]) throws -> [ResidentListing] {
         guard let last = ids.last else { return [] }
         guard let length = paddedLengths.first(where: { $0 >= ids.count }) else {
-            return try stride(from: 0, to: ids.count, by: paddedLengths[paddedLengths.count - 1]).flatMap { start in
-                try fetch(db, ids: Array(ids[start..<min(start + paddedLengths[paddedLengths.count - 1], ids.count)]))
-            }
+            let chunk = paddedLengths[paddedLengths.count - 1]
+            return try stride(from: 0, to: ids.count, by: chunk).flatMap { try fetch(db, ids: Array(ids[$0..<min($0 + chunk, ids.count)])) }
         }
         // The id list is padded (with its last id) to one of a few lengths, so that the
         // statements below come in a few shapes that stay prepared in each connection's cache.
         let marks = placeholders(length)
         let arguments = StatementArguments(ids + Array(repeating: last, count: length - ids.count))
         var byID: [Int64: ResidentListing] = [:]
-        // Cached statements: a full page always has the same number of ids, and preparing the
-        // residences join costs more than running it.
+        // Cached statements: preparing the residences join costs more than running it.
         let people = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT id, name, id_number, sex, birth_date, phone, political_status, status, notes
             FROM residents WHERE id IN (\(marks))

@@ -16,8 +16,8 @@ struct SQLPart: Sendable {
     var statementArguments: StatementArguments { StatementArguments(arguments) }
 
     /// The prepared statement. `cached` keeps it prepared for the connection's lifetime: only for
-    /// SQL that comes in a bounded number of shapes (the filters without search words), since
-    /// the cache keeps every text it is given.
+    /// SQL that comes in a bounded number of shapes (see `ResidentSearchQuery.cachesStatements`),
+    /// since the cache keeps every text it is given.
     func statement(_ db: Database, cached: Bool) throws -> Statement {
         cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
     }
