@@ -73,7 +73,9 @@ final class TestApp: @unchecked Sendable {
 
     /// A client signed in as a new account of `role`.
     func signedIn(_ role: Role, scope: Int64? = nil, username: String? = nil) throws -> AppClient {
-        let name = username ?? "\(role.rawValue)\(Int.random(in: 1000...999_999))"
+        // A UUID piece, not a small random number: a matrix test signs in hundreds of accounts,
+        // and two equal numbers among them made the test fail now and then.
+        let name = username ?? "\(role.rawValue)-\(UUID().uuidString.prefix(13))"
         try makeUser(name, role: role, scope: scope)
         let client = AppClient(port: port)
         let response = try client.signIn(username: name, password: Self.password)
