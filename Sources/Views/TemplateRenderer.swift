@@ -219,6 +219,8 @@ struct TemplateRenderer: Sendable {
         ObjectIdentifier(type(of: value)) == objectType ? .object(value as! [String: Any]) : .other(value)
     }
 
+    // The exact dynamic types the fast paths recognise. Every `as!` in this file follows a
+    // check that the value's dynamic type is exactly the target type, so none can fail.
     private static let stringType = ObjectIdentifier(String.self)
     private static let intType = ObjectIdentifier(Int.self)
     private static let int64Type = ObjectIdentifier(Int64.self)
