@@ -80,7 +80,6 @@ public final class TemplateLibrary: Sendable {
 
         let files = try Self.templateFiles(under: root)
         var templates: [String: CompiledTemplate] = [:]
-        var sources: [(name: String, file: String)] = []
         for (name, url) in files {
             let file = url.path
             let data: Data
@@ -98,14 +97,13 @@ public final class TemplateLibrary: Sendable {
                 let (line, column, lineText) = Self.location(of: error.offset, in: text)
                 throw TemplateError.parse(file: file, line: line, column: column, lineText: lineText, reason: error.reason)
             }
-            sources.append((name, file))
         }
 
         let names = Set(files.map(\.name))
         // A missing partial would render as nothing; catch such typos at start instead.
-        for source in sources {
-            for partial in templates[source.name]?.partialNames ?? [] where !names.contains(partial) {
-                throw TemplateError.missingPartial(file: source.file, partial: partial)
+        for (name, url) in files {
+            for partial in templates[name]?.partialNames ?? [] where !names.contains(partial) {
+                throw TemplateError.missingPartial(file: url.path, partial: partial)
             }
         }
         for name in required where !names.contains(name) {
@@ -140,7 +138,7 @@ public final class TemplateLibrary: Sendable {
 
     /// `(name, url)` of every `*.mustache` regular file under `root`, sorted by name.
     /// Hidden files and directories are skipped.
-    private static func templateFiles(under root: URL) throws -> [(name: String, url: URL)] {
+    public static func templateFiles(under root: URL) throws -> [(name: String, url: URL)] {
         let keys: [URLResourceKey] = [.isRegularFileKey]
         guard let enumerator = FileManager.default.enumerator(
             at: root, includingPropertiesForKeys: keys, options: [.skipsHiddenFiles])

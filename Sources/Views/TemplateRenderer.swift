@@ -159,16 +159,11 @@ struct TemplateRenderer: Sendable {
             return stack.last.flatMap { child(name.parts[...], of: $0) }.flatMap(Self.nonNull)
         case .searched:
             // The common case, one part found in a dictionary near the top, reads each frame
-            // in place and copies nothing but the value found.
+            // where it lies in the stack.
             let first = name.parts[0]
             var index = stack.count - 1
             while index >= 0 {
-                let found: Any?
-                switch stack[index] {
-                case .object(let object): found = object[first]
-                case .other(let value): found = Self.otherChild(first, of: value)
-                }
-                if let found {
+                if let found = Self.immediateChild(first, of: stack[index]) {
                     if name.parts.count == 1 { return Self.nonNull(found) }
                     return child(name.parts.dropFirst(), of: Self.frame(found)).flatMap(Self.nonNull)
                 }
@@ -180,13 +175,15 @@ struct TemplateRenderer: Sendable {
 
     private func child(_ names: ArraySlice<String>, of frame: Frame) -> Any? {
         guard let name = names.first else { return frame.value }
-        let value: Any?
-        switch frame {
-        case .object(let object): value = object[name]
-        case .other(let other): value = Self.otherChild(name, of: other)
-        }
-        guard let value else { return nil }
+        guard let value = Self.immediateChild(name, of: frame) else { return nil }
         return child(names.dropFirst(), of: Self.frame(value))
+    }
+
+    private static func immediateChild(_ name: String, of frame: Frame) -> Any? {
+        switch frame {
+        case .object(let object): object[name]
+        case .other(let value): otherChild(name, of: value)
+        }
     }
 
     /// A name inside a value that is not a `[String: Any]`: other string-keyed dictionaries,

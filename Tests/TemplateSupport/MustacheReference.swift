@@ -16,15 +16,11 @@ public enum MustacheReference {
         }
     }
 
-    /// Loads every `*.mustache` file under `directory` into a swift-mustache library.
+    /// Loads the same files `TemplateLibrary` loads, under the same names, into a swift-mustache library.
     public static func library(directory: String) throws -> MustacheLibrary {
         var library = MustacheLibrary()
-        let root = URL(fileURLWithPath: directory).standardizedFileURL.resolvingSymlinksInPath()
-        let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
-        while let url = enumerator?.nextObject() as? URL {
-            guard url.pathExtension == "mustache" else { continue }
-            var name = String(url.resolvingSymlinksInPath().path.dropFirst(root.path.count + 1))
-            name.removeLast(".mustache".count)
+        let root = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL
+        for (name, url) in try TemplateLibrary.templateFiles(under: root) {
             library.register(try MustacheTemplate(string: String(contentsOf: url, encoding: .utf8)), named: name)
         }
         return library

@@ -48,7 +48,7 @@ enum ResidentListPage {
         let columns = "SELECT id, name, kind, depth FROM grids WHERE \(condition.sql)"
         let rows = nodes > fullGridListLimit
             ? try Row.fetchAll(db.cachedStatement(sql: columns + " AND (kind <> 'building' OR id = ?) ORDER BY path LIMIT 300"),
-                               arguments: StatementArguments(condition.arguments + [selected]))
+                               arguments: StatementArguments(condition.arguments + [selected.databaseValue]))
             : try Row.fetchAll(db.cachedStatement(sql: columns + " ORDER BY path"), arguments: condition.statementArguments)
         // Columns by position (id, name, kind, depth): a name look-up compares every column name.
         let baseDepth = rows.map { $0[3] as Int }.min() ?? 0

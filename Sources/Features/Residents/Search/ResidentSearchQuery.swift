@@ -22,6 +22,12 @@ struct SQLPart: Sendable {
         cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
     }
 
+    /// How many rows this query yields, through a cached statement.
+    func rowCount(_ db: Database) throws -> Int {
+        let count = SQLPart("SELECT count(*) FROM (") + self + SQLPart(")")
+        return try Int.fetchOne(count.statement(db, cached: true), arguments: count.statementArguments) ?? 0
+    }
+
     static func joined(_ parts: [SQLPart], separator: String) -> SQLPart {
         var result = SQLPart(parts.map(\.sql).joined(separator: separator))
         result.arguments = parts.flatMap(\.arguments)
@@ -127,8 +133,7 @@ struct ResidentSearchQuery: Sendable {
         var stats = Stats()
         stats.residents = max(1, Double(try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM residents")) ?? 1))
         stats.buildings = max(1, Double(try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM grids")) ?? 1))
-        let area = SQLPart("SELECT count(*) FROM (") + query.areaBuildings + SQLPart(")")
-        stats.areaBuildings = Double(try Int.fetchOne(area.statement(db, cached: true), arguments: area.statementArguments) ?? 0)
+        stats.areaBuildings = Double(try query.areaBuildings.rowCount(db))
         for word in query.words {
             for alternative in word {
                 let name: String
@@ -137,9 +142,7 @@ struct ResidentSearchQuery: Sendable {
                 case .house(let text?, _, _): name = text
                 default: continue
                 }
-                let buildings = SQLPart("SELECT count(*) FROM (") + query.buildings(underGridsNamed: name) + SQLPart(")")
-                stats.gridNameBuildings[name] = Double(try Int.fetchOne(
-                    buildings.statement(db, cached: true), arguments: buildings.statementArguments) ?? 0)
+                stats.gridNameBuildings[name] = Double(try query.buildings(underGridsNamed: name).rowCount(db))
             }
         }
         query = ResidentSearchQuery(filter: filter, areaPath: areaPath, matchesNothing: matchesNothing, today: today, stats: stats)
