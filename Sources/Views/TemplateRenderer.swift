@@ -101,13 +101,13 @@ struct TemplateRenderer: Sendable {
         guard let value else { return }
         switch ObjectIdentifier(type(of: value)) {
         case Self.objectListType:
-            for object in value as! [[String: Any]] { render(body, scope, pushing: .object(object), &stack, into: &out) }
+            for object in value as? [[String: Any]] ?? [] { render(body, scope, pushing: .object(object), &stack, into: &out) }
         case Self.stringListType:
-            for string in value as! [String] { render(body, scope, pushing: .other(string), &stack, into: &out) }
+            for string in value as? [String] ?? [] { render(body, scope, pushing: .other(string), &stack, into: &out) }
         case Self.boolType:
-            if value as! Bool { render(body, scope, &stack, into: &out) }
+            if value as? Bool == true { render(body, scope, &stack, into: &out) }
         case Self.objectType:
-            render(body, scope, pushing: .object(value as! [String: Any]), &stack, into: &out)
+            render(body, scope, pushing: .object(value as? [String: Any] ?? [:]), &stack, into: &out)
         case Self.stringType, Self.intType, Self.int64Type:
             render(body, scope, pushing: .other(value), &stack, into: &out)
         default:
@@ -126,11 +126,11 @@ struct TemplateRenderer: Sendable {
         guard let value else { return render(body, scope, &stack, into: &out) }
         switch ObjectIdentifier(type(of: value)) {
         case Self.objectListType:
-            if (value as! [[String: Any]]).isEmpty { render(body, scope, pushing: .other(value), &stack, into: &out) }
+            if (value as? [[String: Any]])?.isEmpty != false { render(body, scope, pushing: .other(value), &stack, into: &out) }
         case Self.stringListType:
-            if (value as! [String]).isEmpty { render(body, scope, pushing: .other(value), &stack, into: &out) }
+            if (value as? [String])?.isEmpty != false { render(body, scope, pushing: .other(value), &stack, into: &out) }
         case Self.boolType:
-            if !(value as! Bool) { render(body, scope, &stack, into: &out) }
+            if value as? Bool != true { render(body, scope, &stack, into: &out) }
         case Self.objectType, Self.stringType, Self.intType, Self.int64Type:
             return
         default:
@@ -213,11 +213,13 @@ struct TemplateRenderer: Sendable {
     }
 
     private static func frame(_ value: Any) -> Frame {
-        ObjectIdentifier(type(of: value)) == objectType ? .object(value as! [String: Any]) : .other(value)
+        guard ObjectIdentifier(type(of: value)) == objectType, let object = value as? [String: Any] else { return .other(value) }
+        return .object(object)
     }
 
-    // The exact dynamic types the fast paths recognise. Every `as!` in this file follows a
-    // check that the value's dynamic type is exactly the target type, so none can fail.
+    // The exact dynamic types the fast paths recognise: after such a check, `as?` to that very
+    // type is a cheap copy (the fallbacks after `??` never apply), while an `as?` to a type the
+    // value does not have would go through the runtime's slow bridging search.
     private static let stringType = ObjectIdentifier(String.self)
     private static let intType = ObjectIdentifier(Int.self)
     private static let int64Type = ObjectIdentifier(Int64.self)
@@ -231,11 +233,11 @@ struct TemplateRenderer: Sendable {
     private static func append(_ value: Any, escaped: Bool, to out: inout [UInt8]) {
         switch ObjectIdentifier(type(of: value)) {
         case stringType:
-            append(value as! String, escaped: escaped, to: &out)
+            append(value as? String ?? "", escaped: escaped, to: &out)
         case intType:
-            out += String(value as! Int).utf8
+            out += String(value as? Int ?? 0).utf8
         case int64Type:
-            out += String(value as! Int64).utf8
+            out += String(value as? Int64 ?? 0).utf8
         default:
             // An optional holding a value writes the value; an empty one writes "nil".
             let shown = (value as? any OptionalValue)?.wrappedValue ?? value
