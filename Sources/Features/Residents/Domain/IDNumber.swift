@@ -13,12 +13,16 @@ public struct IDNumber: Sendable, Hashable, CustomStringConvertible {
     public var description: String { value }
     /// "YYYY-MM-DD", as stored.
     public var birthDateText: String {
-        String(format: "%04d-%02d-%02d", birthDate.year ?? 0, birthDate.month ?? 0, birthDate.day ?? 0)
+        func digits(_ n: Int, _ width: Int) -> String {
+            let text = String(n)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return digits(birthDate.year ?? 0, 4) + "-" + digits(birthDate.month ?? 0, 2) + "-" + digits(birthDate.day ?? 0, 2)
     }
     /// "M" or "F", as stored.
     public var sexCode: String { isMale ? "M" : "F" }
     /// The number reversed, for indexed tail searches.
-    public var reversed: String { String(value.reversed()) }
+    public var reversed: String { TailKey.of(value) }
 
     static let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     static let checkCharacters: [Character] = ["1", "0", "X", "9", "8", "7", "6", "5", "4", "3", "2"]

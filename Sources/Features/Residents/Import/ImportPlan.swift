@@ -366,17 +366,17 @@ final class ImportPlanner {
 
 /// Writes a plan inside the caller's transaction.
 ///
-/// New houses, residents, their residences and tags go in multi-row INSERTs of `batchSize`
-/// rows through prepared statements reused for the whole file; that halves the per-row cost
-/// against one statement per row (each statement that fires a trigger also opens a statement
-/// journal). New residents and houses get explicit ids (max + 1, …): the transaction holds the
-/// write lock, so nobody else can take them, and the residences can name them in the same batch.
-/// Updates are rarer and go row by row.
+/// New houses, residents, their residences and tags are collected in temporary tables and then
+/// copied into their tables with one `INSERT … SELECT` each (`StagedInsert`). One statement
+/// matters: a statement that fires triggers keeps a statement journal, a copy of every page it
+/// changes, and 1,563 statements of 64 rows copied the index pages they shared again and again
+/// (100,000 new residents on a 1M database: about 4 s in one statement, about 7 s in batches).
+/// New residents get explicit ids (max + 1, …) in name order; the transaction holds the write
+/// lock, so nobody else can take them, and residences can name them before they are copied.
+/// Updates are rarer and go row by row, after the new rows.
 struct ImportWriter {
     let db: Database
     let request: ImportRequest
-
-    static let batchSize = 64
 
     func apply(_ plan: ImportPlan, progress: (Int) -> Void) throws {
         let now = Timestamp.string(from: request.today)
@@ -396,13 +396,17 @@ struct ImportWriter {
         }
 
         let firstHouseID = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM houses") ?? 0) + 1
-        let houses = try BatchInsert(db, "INSERT INTO houses (id, building_id, unit, room, floor, created_at) VALUES", width: 6)
+        var houses = try StagedInsert(db, into: "houses", columns: ["id", "building_id", "unit", "room", "floor", "created_at"])
         for (index, house) in plan.newHouses.enumerated() {
-            try houses.add([(firstHouseID + Int64(index)).databaseValue, buildingID(house.building).databaseValue,
-                            house.unit.databaseValue, house.room.databaseValue,
-                            HouseLabel.floor(forRoom: house.room).databaseValue, now.databaseValue])
+            houses.rows.add(firstHouseID + Int64(index))
+            houses.rows.add(buildingID(house.building))
+            houses.rows.add(house.unit)
+            houses.rows.add(house.room)
+            houses.rows.add(HouseLabel.floor(forRoom: house.room))
+            houses.rows.add(now)
+            try houses.rows.endRow()
         }
-        try houses.flush()
+        try houses.finish()
         func houseID(_ ref: HouseRef) -> Int64 {
             switch ref {
             case .existing(let id): id
@@ -410,19 +414,55 @@ struct ImportWriter {
             }
         }
 
-        var nextResidentID = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM residents") ?? 0) + 1
-        let residents = try BatchInsert(db, """
-            INSERT INTO residents (id, name, id_number, id_number_rev, sex, birth_date, phone, phone_rev, political_status,
-                                   notes, status, building_id, created_at, updated_at) VALUES
-            """, width: 14)
-        let residences = try BatchInsert(db, "INSERT INTO residences (resident_id, house_id, relation, started_on, created_at) VALUES", width: 5)
-        let tags = try BatchInsert(db, "INSERT OR IGNORE INTO resident_tags (resident_id, tag_id) VALUES", width: 2)
-        // Residences and tags point at residents: write the residents first whenever a batch is full.
-        func flushCreated() throws {
-            try residents.flush()
-            try residences.flush()
-            try tags.flush()
+        // New residents, numbered in name order: the name index and the name pieces then take
+        // their entries in order instead of all over the tree (about a fifth of the insert).
+        // (Bytes, as SQLite's BINARY collation compares them; Swift's String order normalizes.)
+        let creates = plan.rows.indices.filter { plan.rows[$0].action == .create }.sorted { a, b in
+            let x = plan.rows[a].name.utf8, y = plan.rows[b].name.utf8
+            return x.elementsEqual(y) ? a < b : x.lexicographicallyPrecedes(y)
         }
+        let firstResidentID = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM residents") ?? 0) + 1
+        var residents = try StagedInsert(db, into: "residents", columns: [
+            "id", "name", "id_number", "id_number_rev", "sex", "birth_date", "phone", "phone_rev", "political_status",
+            "notes", "status", "building_id", "created_at", "updated_at",
+        ])
+        var residences = try StagedInsert(db, into: "residences", columns: ["resident_id", "house_id", "relation", "started_on", "created_at"])
+        var tags = try StagedInsert(db, into: "resident_tags", columns: ["resident_id", "tag_id"], orIgnore: true)
+        for (offset, index) in creates.enumerated() {
+            if offset % 2000 == 0 { progress(offset) }
+            let planned = plan.rows[index], row = planned.row
+            let id = firstResidentID + Int64(offset)
+            residents.rows.add(id)
+            residents.rows.add(planned.name)
+            residents.rows.add(row.id.value)
+            residents.rows.add(row.id.reversed)
+            residents.rows.add(row.id.sexCode)
+            residents.rows.add(row.birthDate)
+            residents.rows.add(planned.phone)
+            residents.rows.add(planned.phone.map(TailKey.of))
+            residents.rows.add(planned.politicalStatus)
+            residents.rows.add(planned.notes)
+            residents.rows.add("active")
+            residents.rows.add(buildingID(planned.building))
+            residents.rows.add(now)
+            residents.rows.add(now)
+            try residents.rows.endRow()
+            residences.rows.add(id)
+            residences.rows.add(houseID(planned.house))
+            residences.rows.add(row.relation)
+            residences.rows.add(today)
+            residences.rows.add(now)
+            try residences.rows.endRow()
+            for tagID in planned.tagIDs {
+                tags.rows.add(id)
+                tags.rows.add(tagID)
+                try tags.rows.endRow()
+            }
+        }
+        // Residences and tags point at residents: the residents go in first.
+        try residents.finish()
+        try residences.finish()
+        try tags.finish()
 
         let updateResident = try db.cachedStatement(sql: """
             UPDATE residents SET name = ?, phone = ?, phone_rev = ?, political_status = ?, notes = ?,
@@ -438,98 +478,59 @@ struct ImportWriter {
         let deleteTags = try db.cachedStatement(sql: "DELETE FROM resident_tags WHERE resident_id = ?")
         let insertTag = try db.cachedStatement(sql: "INSERT OR IGNORE INTO resident_tags (resident_id, tag_id) VALUES (?, ?)")
 
-        let nowValue = now.databaseValue, todayValue = today.databaseValue, active = "active".databaseValue
-        for (index, planned) in plan.rows.enumerated() {
-            if index % 2000 == 0 { progress(index) }
+        var done = creates.count
+        for planned in plan.rows where planned.action == .update {
+            done += 1
+            if done % 2000 == 0 { progress(done) }
+            guard let residentID = planned.existingID else { continue }
             let row = planned.row
-            switch planned.action {
-            case .unchanged:
-                continue
-            case .create:
-                let residentID = nextResidentID
-                nextResidentID += 1
-                let id = residentID.databaseValue
-                if residents.isFull { try flushCreated() }
-                try residents.add([
-                    id, planned.name.databaseValue, row.id.value.databaseValue, row.id.reversed.databaseValue,
-                    row.id.sexCode.databaseValue, row.birthDate.databaseValue, planned.phone.databaseValue,
-                    planned.phone.map { String($0.reversed()) }.databaseValue, planned.politicalStatus.databaseValue,
-                    planned.notes.databaseValue, active, buildingID(planned.building).databaseValue, nowValue, nowValue,
-                ], autoFlush: false)
-                try residences.add([id, houseID(planned.house).databaseValue, row.relation.databaseValue, todayValue, nowValue],
-                                   autoFlush: false)
-                for tagID in planned.tagIDs { try tags.add([id, tagID.databaseValue], autoFlush: false) }
-            case .update:
-                guard let residentID = planned.existingID else { continue }
-                if planned.fieldsChanged {
-                    try updateResident.execute(arguments: [
-                        planned.name, planned.phone, planned.phone.map { String($0.reversed()) }, planned.politicalStatus,
-                        planned.notes, now, residentID,
-                    ])
-                }
-                for end in planned.endResidences {
-                    try endResidence.execute(arguments: [today, end.reason, end.id])
-                }
-                if planned.addResidence {
-                    try insertResidence.execute(arguments: [residentID, houseID(planned.house), row.relation, today, now])
-                    // The same rule as the record pages: the newest current home, else ownership.
-                    try ResidentStore.recomputeBuilding(db, residentID)
-                }
-                if planned.tagsChanged {
-                    try deleteTags.execute(arguments: [residentID])
-                    for tagID in planned.tagIDs { try insertTag.execute(arguments: [residentID, tagID]) }
-                }
+            if planned.fieldsChanged {
+                try updateResident.execute(arguments: [
+                    planned.name, planned.phone, planned.phone.map(TailKey.of), planned.politicalStatus,
+                    planned.notes, now, residentID,
+                ])
+            }
+            for end in planned.endResidences {
+                try endResidence.execute(arguments: [today, end.reason, end.id])
+            }
+            if planned.addResidence {
+                try insertResidence.execute(arguments: [residentID, houseID(planned.house), row.relation, today, now])
+                // The same rule as the record pages: the newest current home, else ownership.
+                try ResidentStore.recomputeBuilding(db, residentID)
+            }
+            if planned.tagsChanged {
+                try deleteTags.execute(arguments: [residentID])
+                for tagID in planned.tagIDs { try insertTag.execute(arguments: [residentID, tagID]) }
             }
         }
-        try flushCreated()
         progress(plan.rows.count)
     }
 }
 
-/// Collects rows for `INSERT … VALUES (…), (…), …` and writes them `ImportWriter.batchSize` at a
-/// time, preparing each statement shape once.
-final class BatchInsert {
-    let db: Database
-    let prefix: String
-    let width: Int
-    private var values: [DatabaseValue] = []
-    private var rows = 0
-    /// Prepared statements by row count (full batches, and the odd sizes a tag batch reaches).
-    private var statements: [Int: Statement] = [:]
+/// New rows of one table, collected in a temporary table (no index, no trigger: cheap to fill)
+/// and then copied into the table with one `INSERT … SELECT`, in the order they were added.
+struct StagedInsert {
+    private let db: Database
+    private let stage: String
+    private let copySQL: String
+    /// Add each row's values in `columns` order, then `endRow()`.
+    var rows: BulkInsert
 
-    init(_ db: Database, _ prefix: String, width: Int) throws {
+    init(_ db: Database, into table: String, columns: [String], orIgnore: Bool = false) throws {
         self.db = db
-        self.prefix = prefix
-        self.width = width
-        values.reserveCapacity(width * ImportWriter.batchSize)
+        stage = "temp.import_stage_\(table)"
+        let list = columns.joined(separator: ", ")
+        copySQL = "INSERT \(orIgnore ? "OR IGNORE " : "")INTO main.\(table) (\(list)) SELECT \(list) FROM \(stage) ORDER BY rowid"
+        try db.execute(sql: "DROP TABLE IF EXISTS \(stage)")
+        try db.execute(sql: "CREATE TABLE \(stage) (\(list))")
+        rows = BulkInsert(db, table: stage, rowsPerStatement: 500, columns: columns)
     }
 
-    var isFull: Bool { rows >= ImportWriter.batchSize }
-
-    func add(_ row: [DatabaseValue], autoFlush: Bool = true) throws {
-        if autoFlush && isFull { try flush() }
-        values.append(contentsOf: row)
-        rows += 1
-    }
-
-    func flush() throws {
-        guard rows > 0 else { return }
-        let statement: Statement
-        if let prepared = statements[rows] {
-            statement = prepared
-        } else {
-            statement = try db.makeStatement(sql: sql(rows: rows))
-            statements[rows] = statement
-        }
-        statement.setUncheckedArguments(StatementArguments(values))
-        try statement.execute()
-        values.removeAll(keepingCapacity: true)
-        rows = 0
-    }
-
-    private func sql(rows: Int) -> String {
-        let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
-        return prefix + " " + Array(repeating: tuple, count: rows).joined(separator: ", ")
+    /// Copies every staged row into the table and drops the temporary table.
+    mutating func finish() throws {
+        try rows.finish()
+        try db.execute(sql: copySQL)
+        try db.execute(sql: "DROP TABLE \(stage)")
     }
 }
 

@@ -197,7 +197,7 @@ struct ResidentStore: Sendable {
                                        separated, notes)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [input.name, input.idNumber.value, input.idNumber.reversed, input.idNumber.sexCode,
-                                 input.idNumber.birthDateText, input.phone, input.phone.map { String($0.reversed()) },
+                                 input.idNumber.birthDateText, input.phone, input.phone.map(TailKey.of),
                                  input.politicalStatus, input.separated ? 1 : 0, input.notes])
             let id = db.lastInsertedRowID
             try db.execute(sql: "INSERT INTO residences (resident_id, house_id, relation, started_on) VALUES (?, ?, ?, ?)",
@@ -228,7 +228,7 @@ struct ResidentStore: Sendable {
                        political_status = ?, separated = ?, notes = ?, updated_at = \(Timestamp.nowSQL)
                 WHERE id = ?
                 """, arguments: [input.name, input.idNumber.value, input.idNumber.reversed, input.idNumber.sexCode,
-                                 input.idNumber.birthDateText, input.phone, input.phone.map { String($0.reversed()) },
+                                 input.idNumber.birthDateText, input.phone, input.phone.map(TailKey.of),
                                  input.politicalStatus, input.separated ? 1 : 0, input.notes, id])
             try Self.replaceTags(db, id, input.tagIDs)
             try AuditLog.record(db, actor: actor, action: "resident.update", entityType: "resident", entityId: id,
@@ -402,7 +402,7 @@ struct ResidentStore: Sendable {
                                      THEN 'active' ELSE status END,
                        updated_at = \(Timestamp.nowSQL)
                 WHERE id = ?
-                """, arguments: [phone, phone.map { String($0.reversed()) }, (kept.separated || other.separated) ? 1 : 0, notes, keptID])
+                """, arguments: [phone, phone.map(TailKey.of), (kept.separated || other.separated) ? 1 : 0, notes, keptID])
             try db.execute(sql: """
                 UPDATE residents SET status = 'merged', merged_into_id = ?, building_id = NULL, updated_at = \(Timestamp.nowSQL)
                 WHERE id = ?

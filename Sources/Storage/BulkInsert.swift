@@ -2,8 +2,9 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// Bulk INSERT for the seed: many rows per statement, values bound straight through SQLite's
-/// C API, which skips GRDB's per-call argument wrapping and most of the per-statement work.
+/// Bulk INSERT for the seed and the resident import: many rows per statement, values bound
+/// straight through SQLite's C API, which skips GRDB's per-call argument wrapping and most of
+/// the per-statement work.
 /// Every INSERT into `residents` fires the name-gram trigger, so SQLite keeps a statement
 /// journal for it (a copy of each page it touches); long statements share those copies.
 /// Measured for 200,000 residents (thread CPU time, a busy machine, ±10%): 1 row per statement
@@ -12,7 +13,7 @@ import GRDBSQLite
 ///
 /// The statements are GRDB's (it finalizes them), run on the connection GRDB handed us inside
 /// GRDB's transaction, and are reset after every run, so GRDB never sees one half-run.
-struct BulkInsert {
+public struct BulkInsert {
     enum Value {
         case integer(Int64)
         case text(String)
@@ -26,12 +27,12 @@ struct BulkInsert {
     private let rowsPerStatement: Int
     private var full: Statement?
     private var values: [Value] = []
-    private(set) var rowsWritten = 0
+    public private(set) var rowsWritten = 0
 
     /// SQLite copies the bytes of a text value while binding.
     private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
-    init(_ db: Database, table: String, rowsPerStatement: Int = 2_000, columns: [String]) {
+    public init(_ db: Database, table: String, rowsPerStatement: Int = 2_000, columns: [String]) {
         self.db = db
         self.columns = columns.count
         // SQLite allows 32,766 variables per statement.
@@ -41,14 +42,15 @@ struct BulkInsert {
         values.reserveCapacity(self.rowsPerStatement * columns.count)
     }
 
-    mutating func add(_ value: Int64) { values.append(.integer(value)) }
-    mutating func add(_ value: Int) { values.append(.integer(Int64(value))) }
-    mutating func add(_ value: Int64?) { values.append(value.map { .integer($0) } ?? .null) }
-    mutating func add(_ value: String) { values.append(.text(value)) }
-    mutating func add(_ value: String?) { values.append(value.map { .text($0) } ?? .null) }
+    public mutating func add(_ value: Int64) { values.append(.integer(value)) }
+    public mutating func add(_ value: Int) { values.append(.integer(Int64(value))) }
+    public mutating func add(_ value: Int64?) { values.append(value.map { .integer($0) } ?? .null) }
+    public mutating func add(_ value: Int?) { values.append(value.map { .integer(Int64($0)) } ?? .null) }
+    public mutating func add(_ value: String) { values.append(.text(value)) }
+    public mutating func add(_ value: String?) { values.append(value.map { .text($0) } ?? .null) }
 
     /// Ends a row (all its columns added); runs a statement when enough rows are waiting.
-    mutating func endRow() throws {
+    public mutating func endRow() throws {
         guard values.count % columns == 0 else {
             throw DatabaseError(message: "bulk insert: a row has \(values.count % columns) values too many or few (\(prefix))")
         }
@@ -56,7 +58,7 @@ struct BulkInsert {
     }
 
     /// Writes the rows still waiting.
-    mutating func finish() throws {
+    public mutating func finish() throws {
         try flush()
     }
 
@@ -91,67 +93,3 @@ struct BulkInsert {
     }
 }
 
-/// Hands batches from the thread that draws them to the thread that writes them, at most
-/// `capacity` ahead, so drawing the next batch overlaps with writing this one.
-final class BatchChannel: @unchecked Sendable {
-    // Every property is guarded by `condition`.
-    private let condition = NSCondition()
-    private var items: [ResidentGenerator.Batch] = []
-    private var finished = false
-    private var cancelled = false
-    private let capacity: Int
-    private var finalTally = ResidentGenerator.Tally()
-    private var generating = Duration.zero
-
-    init(capacity: Int) {
-        self.capacity = max(1, capacity)
-    }
-
-    /// Producer: false when the consumer has gone away (stop drawing).
-    func put(_ batch: ResidentGenerator.Batch) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while items.count >= capacity && !cancelled { condition.wait() }
-        if cancelled { return false }
-        items.append(batch)
-        condition.broadcast()
-        return true
-    }
-
-    /// Producer: no more batches.
-    func finish(tally: ResidentGenerator.Tally, generating: Duration) {
-        condition.lock()
-        defer { condition.unlock() }
-        finalTally = tally
-        self.generating = generating
-        finished = true
-        condition.broadcast()
-    }
-
-    /// Consumer: the next batch, or nil when the producer has finished.
-    func take() -> ResidentGenerator.Batch? {
-        condition.lock()
-        defer { condition.unlock() }
-        while items.isEmpty && !finished { condition.wait() }
-        if items.isEmpty { return nil }
-        let batch = items.removeFirst()
-        condition.broadcast()
-        return batch
-    }
-
-    /// Consumer: stop the producer (after an error).
-    func cancel() {
-        condition.lock()
-        defer { condition.unlock() }
-        cancelled = true
-        items.removeAll()
-        condition.broadcast()
-    }
-
-    /// After `take()` returned nil.
-    var result: (tally: ResidentGenerator.Tally, generating: Duration) {
-        condition.lock()
-        defer { condition.unlock() }
-        return (finalTally, generating)
-    }
-}
