@@ -3,6 +3,7 @@ import GRDB
 import Storage
 import Testing
 @testable import ResidentsFeature
+import Views
 import Web
 
 /// Query plans of the resident search. Set JINLIN_SEARCH_BENCH_DB to a seeded database file
@@ -51,6 +52,39 @@ import Web
     }
 
     static func lines(_ plan: String) -> [String] { plan.split(separator: "\n").map(String.init) }
+
+    /// A selective search takes its total and page from one statement (`fewMatches`); every
+    /// page of it agrees with a separate count and page statement, whatever the sort.
+    @Test func fewMatchesPathAgreesWithCountAndPage() throws {
+        let (app, _, _) = try SeedResidentsTests.seeded(residents: 2_000)
+        let (phone, surname, name): (String, String, String) = try app.database.read { db in
+            let phone = try String.fetchOne(db, sql: "SELECT substr(phone, 8) FROM residents WHERE phone IS NOT NULL ORDER BY id LIMIT 1")
+            let surname = try String.fetchOne(db, sql: """
+                SELECT substr(name, 1, 1) AS s FROM residents GROUP BY s ORDER BY count(*) DESC LIMIT 1
+                """)
+            let name = try String.fetchOne(db, sql: "SELECT name FROM residents WHERE length(name) = 3 LIMIT 1")
+            return (phone ?? "", surname ?? "", name ?? "")
+        }
+        var fastPaths = 0
+        for pairs in [[("q", phone)], [("q", surname)], [("q", surname), ("sort", "name")], [("q", surname), ("sort", "age")],
+                      [("q", name)], [("q", surname), ("status", "all")], [], [("sort", "created")]] {
+            let filter = ResidentFilter(query: FormData(pairs))
+            try app.database.read { db in
+                let query = try ResidentSearchQuery.make(db, filter: filter, scopePath: nil)
+                if query.bestDriver.estimate <= Double(ResidentSearchQuery.fewMatches) { fastPaths += 1 }
+                let total = try query.count(db)
+                for page in [1, 2, 3, 1_000] {
+                    let (pagination, ids) = try query.page(db, page: page, perPage: 7)
+                    let expected = Pagination(page: page, perPage: 7, total: total)
+                    #expect(pagination == expected, "\(pairs) page \(page)")
+                    #expect(ids == (try query.pageIDs(db, total: total, limit: 7, offset: expected.offset)), "\(pairs) page \(page)")
+                }
+                if pairs.first?.1 == surname { #expect(total > 14, "the surname spans pages") }
+            }
+        }
+        #expect(fastPaths >= 4, "the selective searches take the one-statement path")
+        #expect(fastPaths < 8, "a list of everyone counts separately")
+    }
 
     /// No statement reads the whole residents table where an index can lead, and selective
     /// searches are led by their own index whatever the scope.

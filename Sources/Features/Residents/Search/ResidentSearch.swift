@@ -26,11 +26,10 @@ enum ResidentSearch {
         let filter = ResidentFilter(query: ctx.query)
         let scopePath = ctx.principal?.scope.path
         let today = ChinaDay.of()
-        var data: [String: Any] = try ctx.database.read { db in
+        var data: [String: Any] = try ctx.timed(.query) { try ctx.database.read { db in
             let query = try ResidentSearchQuery.make(db, filter: filter, scopePath: scopePath, today: today)
-            let total = try query.count(db)
-            let pagination = Pagination(page: filter.page, perPage: ResidentSearchQuery.pageSize, total: total)
-            let ids = try query.pageIDs(db, total: total, limit: ResidentSearchQuery.pageSize, offset: pagination.offset)
+            let (pagination, ids) = try query.page(db, page: filter.page, perPage: ResidentSearchQuery.pageSize)
+            let total = pagination.total
             let rows = try ResidentDetails.fetch(db, ids: ids).map { ResidentListPage.row($0, today: today) }
             var data = pagination.context(path: "/residents", query: filter.queryItems)
             data["rows"] = rows
@@ -42,7 +41,7 @@ enum ResidentSearch {
             data["tagOptions"] = try ResidentListPage.tagOptions(db, selected: filter.tagID)
             if query.matchesNothing { data["notice"] = "所选网格不存在或不在您的管辖范围内。" }
             return data
-        }
+        } }
         data.merge(ResidentListPage.staticOptions(filter)) { _, new in new }
         data["q"] = filter.q
         data["isFiltered"] = filter.isFiltered

@@ -2,6 +2,7 @@ import AppCore
 import Foundation
 import GRDB
 import Storage
+import Views
 
 /// A piece of SQL with its arguments, so conditions compose without losing track of the `?`s.
 struct SQLPart: Sendable {
@@ -477,6 +478,25 @@ struct ResidentSearchQuery: Sendable {
     /// comes in a bounded set of shapes (the filters and the kinds of word), and preparing
     /// them costs as much as running them for a selective search.
     var cachesStatements: Bool { words.count <= 1 }
+
+    /// A search whose best condition is expected to match at most this many rows reads every
+    /// match in one statement, and takes the total and the page from it: one statement where
+    /// a count and a page were two (a phone or ID tail, most names of three characters).
+    static let fewMatches = 1_000
+
+    /// Page `page` of the results, with the pagination around it (`page` is clamped).
+    func page(_ db: Database, page: Int, perPage: Int) throws -> (pagination: Pagination, ids: [Int64]) {
+        if !countsCurrentResidentsOnly, !matchesNothing, bestDriver.estimate <= Double(Self.fewMatches) {
+            let all = try pageIDs(db, total: 0, limit: Self.fewMatches + 1, offset: 0)
+            if all.count <= Self.fewMatches {
+                let pagination = Pagination(page: page, perPage: perPage, total: all.count)
+                return (pagination, Array(all.dropFirst(pagination.offset).prefix(perPage)))
+            }
+        }
+        let total = try count(db)
+        let pagination = Pagination(page: page, perPage: perPage, total: total)
+        return (pagination, try pageIDs(db, total: total, limit: perPage, offset: pagination.offset))
+    }
 
     func count(_ db: Database) throws -> Int {
         let statement = countStatement
