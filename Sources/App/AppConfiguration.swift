@@ -11,6 +11,8 @@ public struct AppConfiguration: Sendable {
     public var secureCookies = false
     /// Behind a reverse proxy on this machine: take the client address from X-Forwarded-For.
     public var trustProxy = false
+    /// Send a Server-Timing header (session, query, render, total) with every page.
+    public var serverTiming = false
     /// How long a `/healthz` database check stands for (seconds).
     public var healthCheckInterval: Double = 1
     /// Run after every page render (the tests compare with swift-mustache).

@@ -40,7 +40,8 @@ public final class Application: Sendable {
         let templates = try TemplateLibrary(directory: configuration.templatesDirectory.path,
                                             required: ["layout", "login", "errors/error"], check: configuration.templateCheck)
         let env = AppEnvironment(database: database, templates: templates, secureCookies: configuration.secureCookies,
-                                 trustProxy: configuration.trustProxy, logger: logger, hasher: passwordHasher)
+                                 trustProxy: configuration.trustProxy, serverTiming: configuration.serverTiming,
+                                 logger: logger, hasher: passwordHasher)
         self.environment = env
 
         var routes = AppRoutes(env: env)

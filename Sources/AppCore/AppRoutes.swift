@@ -61,7 +61,8 @@ public struct AppRoutes: Sendable {
     /// Adds the middleware chain and error pages, and returns the router for the server.
     public func finish(fallback: @escaping Handler) -> Router {
         var router = self.router
-        router.middleware = [SecurityHeadersMiddleware(), SessionMiddleware(env: env), CSRFMiddleware(env: env)]
+        router.middleware = (env.serverTiming ? [ServerTimingMiddleware()] : [])
+            + [SecurityHeadersMiddleware(), SessionMiddleware(env: env), CSRFMiddleware(env: env)]
         router.fallback = fallback
         let env = self.env
         router.errorResponder = { request, error in

@@ -69,6 +69,11 @@ public struct Context: Sendable {
         (principal?.scope ?? Scope(path: "/none/")).condition(on: column)
     }
 
+    /// Runs `body` as `phase` of the request's Server-Timing (see `RequestTiming`).
+    public func timed<T>(_ phase: RequestTiming.Phase, _ body: () throws -> T) rethrows -> T {
+        try request.timed(phase, body)
+    }
+
     // MARK: - Responses
 
     /// Renders a page inside the layout.
@@ -81,7 +86,7 @@ public struct Context: Sendable {
         let flash = Flashes.read(request)
         page.flashes = flash.map { [$0] } ?? []
         let context = page.merging(data)
-        let html = try env.templates.renderBytes(context, template: template)
+        let html = try request.timed(.render) { try env.templates.renderBytes(context, template: template) }
         var response = HTTPResponse(status: status, contentType: "text/html; charset=utf-8", body: html)
         if flash != nil { response.headers.add("Set-Cookie", SetCookie.expired(name: CookieName.flash, secure: env.secureCookies).headerValue) }
         return response

@@ -14,10 +14,12 @@ public struct AppEnvironment: Sendable {
     public let secureCookies: Bool
     /// Read the client address from X-Forwarded-For when the peer is a proxy on this machine.
     public let trustProxy: Bool
+    /// Send a Server-Timing header with every page (see `RequestTiming`).
+    public let serverTiming: Bool
     public let logger: Logger
 
     public init(database: AppDatabase, templates: TemplateLibrary, secureCookies: Bool, trustProxy: Bool = false,
-                logger: Logger, hasher: PasswordHasher = PasswordHasher()) {
+                serverTiming: Bool = false, logger: Logger, hasher: PasswordHasher = PasswordHasher()) {
         self.database = database
         self.templates = templates
         self.users = UserStore(database: database, hasher: hasher)
@@ -25,6 +27,7 @@ public struct AppEnvironment: Sendable {
         self.throttle = LoginThrottle(database: database)
         self.secureCookies = secureCookies
         self.trustProxy = trustProxy
+        self.serverTiming = serverTiming
         self.logger = logger
     }
 }

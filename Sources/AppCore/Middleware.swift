@@ -13,7 +13,8 @@ struct SessionMiddleware: Middleware {
 
     func respond(to request: Request, next: (Request) throws -> HTTPResponse) throws -> HTTPResponse {
         var request = request
-        if let token = request.http.cookies[CookieName.session], let session = try env.sessions.find(token: token) {
+        if let token = request.http.cookies[CookieName.session],
+           let session = try request.timed(.session, { try env.sessions.find(token: token) }) {
             request[SessionKey.self] = session
         }
         return try next(request)

@@ -34,6 +34,9 @@ struct Serve: ParsableCommand {
     @Flag(help: "Behind a reverse proxy on this machine: take client addresses from X-Forwarded-For (env JINLIN_TRUST_PROXY=1).")
     var trustProxy = false
 
+    @Flag(help: "Send a Server-Timing header (session, query, render, total) with every page (env JINLIN_SERVER_TIMING=1).")
+    var serverTiming = false
+
     func run() throws {
         let env = ProcessInfo.processInfo.environment
         let logger = bootstrapLogging()
@@ -41,6 +44,7 @@ struct Serve: ParsableCommand {
         var appConfig = try common.appConfiguration()
         appConfig.secureCookies = secureCookies || env["JINLIN_SECURE_COOKIES"] == "1"
         appConfig.trustProxy = trustProxy || env["JINLIN_TRUST_PROXY"] == "1"
+        appConfig.serverTiming = serverTiming || env["JINLIN_SERVER_TIMING"] == "1"
         let database = try Application.openDatabase(appConfig, logger: logger)
         let app = try Application(configuration: appConfig, database: database, logger: logger)
         if let password = try app.createFirstAdminIfNeeded() {

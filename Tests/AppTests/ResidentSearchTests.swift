@@ -141,6 +141,37 @@ enum FormDataEncoding {
         #expect(none.text.contains("value=\"张三\""))
     }
 
+    /// With `serverTiming` on, every page says where its time went; without it, nothing.
+    @Test func serverTimingHeaderNamesThePhases() throws {
+        func phases(_ response: TestResponse) throws -> [String: Double] {
+            let value = try #require(response.header("Server-Timing"))
+            var out: [String: Double] = [:]
+            for part in value.split(separator: ",") {
+                let pieces = part.trimmingCharacters(in: .whitespaces).split(separator: ";")
+                let name = String(try #require(pieces.first))
+                let dur = try #require(pieces.dropFirst().first { $0.hasPrefix("dur=") })
+                out[name] = try #require(Double(dur.dropFirst(4)))
+            }
+            return out
+        }
+        let plain = try TestApp()
+        try ResidentFixture(app: plain).resident("王芳")
+        #expect(try plain.signedIn(.staff).get("/residents").header("Server-Timing") == nil)
+
+        let app = try TestApp { $0.serverTiming = true }
+        try ResidentFixture(app: app).resident("王芳")
+        let list = try phases(app.signedIn(.staff).get("/residents"))
+        #expect(Set(list.keys) == ["session", "query", "render", "total"])
+        for phase in ["session", "query", "render"] {
+            #expect(list[phase, default: 0] > 0, "\(phase) measured")
+        }
+        #expect(list["total", default: 0] >= list["session", default: 0] + list["query", default: 0] + list["render", default: 0])
+        // Signed out: no session found, no query measured, the login page rendered.
+        let login = try phases(AppClient(port: app.port).get("/login"))
+        #expect(login["session"] == 0 && login["query"] == 0)
+        #expect(login["render", default: 0] > 0)
+    }
+
     @Test func findsByAddressParts() throws {
         let app = try TestApp()
         let f = ResidentFixture(app: app)

@@ -32,13 +32,15 @@ final class TestApp: @unchecked Sendable {
     static let hasher = PasswordHasher(cost: 1)
     static let password = "test-password-1"
 
-    init() throws {
+    /// `configure` may change the application's settings before it starts.
+    init(configure: (inout AppConfiguration) -> Void = { _ in }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("jinlin-app-\(UUID().uuidString)")
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         var config = AppConfiguration(resourceRoot: Self.packageRoot, dataDirectory: directory)
         config.healthCheckInterval = 0
         config.templateCheck = try MustacheReference.check(directory: config.templatesDirectory.path)
+        configure(&config)
         database = try Application.openDatabase(config, logger: logger)
         app = try Application(configuration: config, database: database, logger: logger, passwordHasher: Self.hasher)
         var serverConfig = ServerConfiguration()

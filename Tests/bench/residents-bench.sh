@@ -26,12 +26,15 @@
 # What it measures:
 #   1. seed: wall time, the seed's own summary (rows/s per table), database size, peak RSS
 #   2. search: /residents?q= for a 2-character name, a 3-character name, a phone tail
-#      (4 digits) and an ID tail (6 characters), over HTTP (curl time_total, p50/p95) and the
-#      same SQL run directly in the sqlite3 shell (CPU time per statement, p50/p95)
+#      (4 digits) and an ID tail (6 characters), over HTTP (curl time_total, p50/p95: on one
+#      kept-alive connection, as a browser sends them, and with a new connection and a new curl
+#      process for each request) and the same SQL run directly in the sqlite3 shell (CPU time
+#      per statement, p50/p95)
 #   3. import: a 100,000-row CSV posted to /residents/import (dry run off), timed until the
 #      import job is done; rows/s
 #   4. list: wrk -t2 -c64 on the signed-in /residents page (50 rows), req/s, p50, p99, and
-#      where a request's time goes (see the note printed with it)
+#      where a request's time goes: the server runs with --server-timing, and the Server-Timing
+#      headers of sequential requests give session, query, render and the whole handler
 #   5. server memory (VmHWM / VmRSS from /proc, and RSS split into RssAnon, the heap, and RssFile,
 #      the pages of the memory-mapped database file) after each phase
 #
@@ -276,7 +279,7 @@ fi
 # ---------------------------------------------------------------------------
 # Server
 # ---------------------------------------------------------------------------
-"$BIN" serve --port 0 --data-dir "$DATA_DIR" --root "$ROOT" --access-log "$WORK/access.log" \
+"$BIN" serve --port 0 --data-dir "$DATA_DIR" --root "$ROOT" --access-log "$WORK/access.log" --server-timing \
     > "$WORK/serve.out" 2> "$WORK/serve.err" &
 SERVER_PID=$!
 PORT=""
@@ -321,6 +324,30 @@ get_timed() {
     curl -s --max-time 30 -o /dev/null -H "Cookie: jinlin_session=$2" -w '%{http_code} %{time_total} %{size_download}\n' "$BASE$1"
 }
 
+# $3 GETs of $1 with session $2 on one kept-alive connection (one curl, many URLs); prints
+# "status seconds bytes" per request, and writes their Server-Timing headers to $4.
+get_kept_alive() {
+    local args=() i out
+    for i in $(seq "$3"); do args+=(-o /dev/null "$BASE$1"); done
+    out=$(curl -s --max-time 120 -H "Cookie: jinlin_session=$2" \
+        -w '%{http_code} %{time_total} %{size_download}\t%header{server-timing}\n' "${args[@]}")
+    cut -f2 <<< "$out" > "$4"
+    cut -f1 <<< "$out"
+}
+
+# Mean milliseconds per phase of Server-Timing lines on stdin:
+# "session query render total n".
+timing_means() {
+    awk '{ for (i = 1; i <= NF; i++) if (split($i, kv, ";dur=") == 2) { gsub(",", "", kv[2]); sum[kv[1]] += kv[2] } n++ }
+        END { if (n == 0) { print "- - - - 0"; exit }
+              printf "%.3f %.3f %.3f %.3f %d\n", sum["session"] / n, sum["query"] / n, sum["render"] / n, sum["total"] / n, n }'
+}
+
+# The total the page shows ("共 N 人").
+page_total() {
+    curl -s --max-time 30 -H "Cookie: jinlin_session=$2" "$BASE$1" | sed -n 's/.*共 <strong>\([0-9]*\)<\/strong> 人.*/\1/p' | head -1
+}
+
 urlencode() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
 
 # ---------------------------------------------------------------------------
@@ -329,29 +356,35 @@ urlencode() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys
 say ""
 say "== 2. search: /residents?q=… ($REQUESTS requests each, staff of $COMMUNITY_CODE)"
 
-sayf "   %-14s %6s %9s %9s %9s %9s %9s %9s %7s  %-8s %s\n" "query" "hits" "http p50" "http p95" "sql p50" "sql p95" "core p50" "county" "ratio" "HTTP" "term"
+sayf "   %-14s %6s %9s %9s %9s %9s %9s %9s %9s %7s %7s  %-8s %s\n" "query" "hits" "http p50" "http p95" "new p95" "sql p50" "sql p95" "core p50" "county" "ratio" "new" "HTTP" "term"
 for spec in "name2:$NAME2:2-char name" "name3:$NAME3:3-char name" "phone:$PHONE4:phone tail 4" "id:$ID6:ID tail 6"; do
     IFS=: read -r kind term label <<< "$spec"
     [[ -n $term ]] || { say "   $label: no term found in scope; skipped"; continue; }
-    count_stmt=$(awk -F'\t' -v l="$kind" '$1 == l && $2 ~ /^SELECT count[(][*][)] FROM residents r/ { sub(/^[^\t]*\t/, ""); print; exit }' "$SQL_SCOPED")
-    hits=$( [[ -n $count_stmt ]] && sqlite3 "$DB" "$count_stmt" || echo "?")
     q=$(urlencode "$term")
-    get_timed "/residents?q=$q" "$STAFF_SESSION" > /dev/null  # warm-up
-    : > "$WORK/http-$kind.txt"
-    for _ in $(seq "$REQUESTS"); do get_timed "/residents?q=$q" "$STAFF_SESSION" >> "$WORK/http-$kind.txt"; done
-    codes=$(awk '{ c[$1]++ } END { for (k in c) printf "%s×%d ", k, c[k] }' "$WORK/http-$kind.txt")
+    hits=$(page_total "/residents?q=$q" "$STAFF_SESSION")
+    # One connection, as a browser keeps it: the first request warms up and is dropped.
+    get_kept_alive "/residents?q=$q" "$STAFF_SESSION" $(( REQUESTS + 1 )) "$WORK/timing-$kind.txt" | tail -n +2 > "$WORK/http-$kind.txt"
+    # A new curl process and connection for each request.
+    : > "$WORK/http-new-$kind.txt"
+    for _ in $(seq "$REQUESTS"); do get_timed "/residents?q=$q" "$STAFF_SESSION" >> "$WORK/http-new-$kind.txt"; done
+    codes=$(cat "$WORK/http-$kind.txt" "$WORK/http-new-$kind.txt" | awk '{ c[$1]++ } END { for (k in c) printf "%s×%d ", k, c[k] }')
     read -r hp50 hp95 _ < <(awk '{ print $2 * 1000 }' "$WORK/http-$kind.txt" | percentiles)
+    read -r _ np95 _ < <(awk '{ print $2 * 1000 }' "$WORK/http-new-$kind.txt" | percentiles)
     read -r sp50 sp95 _ < <(label_times "$SQL_SCOPED" "$kind" "$REQUESTS" | percentiles)
     read -r kp50 _ _ < <(label_times "$SQL_SCOPED" "$kind" "$REQUESTS" "$CORE" | percentiles)
     read -r cp50 _ _ < <(label_times "$SQL_COUNTY" "$kind" "$REQUESTS" | percentiles)
     ratio=$(awk -v h="$hp95" -v s="$sp95" 'BEGIN { if (s > 0) printf "%.1f×", h / s; else print "-" }')
-    sayf "   %-14s %6s %7.2fms %7.2fms %7.2fms %7.2fms %7.2fms %7.2fms %7s  %-8s %s\n" \
-        "$label" "$hits" "$hp50" "$hp95" "$sp50" "$sp95" "$kp50" "$cp50" "$ratio" "$codes" "$term"
+    nratio=$(awk -v h="$np95" -v s="$sp95" 'BEGIN { if (s > 0) printf "%.1f×", h / s; else print "-" }')
+    sayf "   %-14s %6s %7.2fms %7.2fms %7.2fms %7.2fms %7.2fms %7.2fms %7.2fms %7s %7s  %-8s %s\n" \
+        "$label" "${hits:-?}" "$hp50" "$hp95" "$np95" "$sp50" "$sp95" "$kp50" "$cp50" "$ratio" "$nratio" "$codes" "$term"
+    read -r ts tq tr tt tn < <(timing_means < "$WORK/timing-$kind.txt")
+    sayf "   %-14s server (Server-Timing, mean of %s): session %s ms, query %s ms, render %s ms, handler total %s ms\n" "" "$tn" "$ts" "$tq" "$tr" "$tt"
 done
-say "   http = curl time_total for GET /residents?q= (new connection each, page rendered);"
+say "   http = curl time_total for GET /residents?q= (page rendered) on one kept-alive connection, as a browser"
+say "   sends them; new = the same with a new curl process and connection for each request;"
 say "   sql = every statement the request runs, in sqlite3, CPU ms per request ($SQL_KIND);"
 say "   core = the count and the page-of-ids statements only; county = the same request without a scope (nobody has"
-say "   that scope: it shows the search over all residents); ratio = http p95 / sql p95."
+say "   that scope: it shows the search over all residents); ratio = http p95 / sql p95 (new: new p95 / sql p95)."
 say "   targets: search p95 < 50 ms, and within 2× of direct sqlite3."
 say "   server memory: $(server_memory)"
 
@@ -431,22 +464,23 @@ else
     say "   target: list page ≥ 1,600 req/s"
 
     read -r q1 _ _ < <(label_times "$SQL_SCOPED" list "$REQUESTS" | percentiles)
-    read -r q2 _ _ < <(label_times "$SQL_SCOPED" list "$REQUESTS" "$CORE" | percentiles)
+    get_kept_alive /residents "$STAFF_SESSION" 201 "$WORK/timing-list.txt" | tail -n +2 > "$WORK/http-list.txt"
+    read -r ts tq tr tt tn < <(tail -n +2 "$WORK/timing-list.txt" | timing_means)
+    read -r lp50 _ _ < <(awk '{ print $2 * 1000 }' "$WORK/http-list.txt" | percentiles)
     say ""
-    say "   where a /residents request's time goes (machine time per request at saturation = 1 / req/s):"
-    awk -v list="$list_rps" -v floor="$floor_rps" -v q1="$q1" -v q2="$q2" 'BEGIN {
-        if (list <= 0 || floor <= 0) { print "   (no throughput figures)"; exit }
-        total = 1000 / list; base = 1000 / floor; rest = total - base - q1
-        printf "     total per request                  %7.3f ms\n", total
-        printf "     (a) HTTP + session + scope floor   %7.3f ms  (1 / req/s of /account/password, a signed-in page with no query)\n", base
-        printf "     (b) SQL, all statements            %7.3f ms  (sqlite3 CPU time, p50; count + page of ids alone: %.3f ms)\n", q1, q2
-        if (rest >= 0) printf "     (c) rendering and the rest         %7.3f ms  (= total - a - b)\n", rest
-        else printf "     (c) rendering and the rest             n/a  (total - a - b < 0: see below)\n"
+    say "   where a /residents request's time goes (staff, 50 rows; Server-Timing of $tn sequential requests on one"
+    say "   connection, mean ms; the server measures each phase with a monotonic clock):"
+    awk -v s="$ts" -v q="$tq" -v r="$tr" -v t="$tt" -v c="$lp50" -v q1="$q1" -v rps="$list_rps" 'BEGIN {
+        if (t <= 0) { print "     (no Server-Timing figures)"; exit }
+        other = t - s - q - r; http = c - t
+        printf "     session and scope (cookie → session, account, scope)  %7.3f ms  %4.0f%%\n", s, 100 * s / c
+        printf "     query (SQL and the rows built from it)                %7.3f ms  %4.0f%%   (the same SQL in sqlite3: %.3f ms CPU)\n", q, 100 * q / c, q1
+        printf "     render (template into bytes)                          %7.3f ms  %4.0f%%\n", r, 100 * r / c
+        printf "     rest of the handler (routing, CSRF, headers, …)       %7.3f ms  %4.0f%%\n", other, 100 * other / c
+        printf "     HTTP and the client (curl time_total p50 - handler)   %7.3f ms  %4.0f%%\n", http, 100 * http / c
+        printf "     one request alone, end to end (curl p50)              %7.3f ms\n", c
+        if (rps > 0) printf "     under wrk -t2 -c64: 1 / req/s = %.3f ms of machine time per request (2 cores, shared with wrk)\n", 1000 / rps
     }' | tee -a "$RESULTS"
-    say "   Derived, not instrumented: wrk shares the 2 cores with the server, so these are shares of machine"
-    say "   time; (a) also renders the small password page; (b) is $SQL_KIND. sqlite3 prepares every"
-    say "   statement each time, the server keeps the list's statements prepared, so (b) is an upper bound"
-    say "   of the server's SQL time. For an instrumented split use perf (README, Developer notes)."
 fi
 say "   server memory after load: $(server_memory)"
 say ""
