@@ -405,14 +405,19 @@ import Testing
         #expect(noFile.post.text.contains("请选择要导入的 CSV 文件"))
     }
 
+    /// `count` rows with distinct valid ID numbers in 阳光小区's 1号楼–5号楼, named 居民0, 居民1, ….
+    static func manyRows(_ count: Int) -> [String] {
+        (0..<count).map { index in
+            let first17 = String(format: "33010619%02d%02d%02d%03d", 50 + index / 10_080 % 40, 1 + index / 840 % 12,
+                                 1 + index / 30 % 28, index % 30 * 2 + 1)
+            return "居民\(index),\(id(first17)),,阳光小区,\(1 + index % 5)号楼,\(1 + index % 3),\(100 + index % 40),,,,"
+        }
+    }
+
     @Test func largeFileRunsInTheBackgroundAndTheJobPageReachesDone() throws {
         let app = try TestApp()
         let staff = try app.signedIn(.staff)
-        var rows: [String] = []
-        for index in 0..<3000 {
-            let first17 = String(format: "3301061985%02d%02d%03d", 1 + index / 840 % 12, 1 + index / 30 % 28, index % 30 * 2 + 1)
-            rows.append("居民\(index),\(Self.id(first17)),,阳光小区,\(1 + index % 5)号楼,\(1 + index % 3),\(100 + index % 40),,,,")
-        }
+        let rows = Self.manyRows(12_000) // enough to be checked in slices side by side
         let outcome = try upload(staff, Self.csv(rows), dryRun: false, inlineLimit: 0, wait: false)
         #expect(outcome.post.status == 303)
         let location = "/residents/import/jobs/\(outcome.jobID)"
@@ -425,15 +430,54 @@ import Testing
             Thread.sleep(forTimeInterval: 0.05)
             page = try staff.get(location)
         }
-        #expect(page.text.contains("导入完成：新增 3000 人"), "\(page.text)")
+        #expect(page.text.contains("导入完成：新增 12000 人"), "\(page.text)")
         #expect(sawProgress || page.text.contains("导入完成"))
-        #expect(try count(app, "residents") == 3000)
+        #expect(try count(app, "residents") == 12_000)
+        #expect(try count(app, "residences", "ended_on IS NULL") == 12_000)
         #expect(try count(app, "grids", "kind = 'building'") == 5)
+        try app.database.read { db in
+            // New residents are numbered in the byte order of their names ("居民10" before "居民2"),
+            // and each got the row of its own line.
+            let rows = try Row.fetchAll(db, sql: "SELECT name, id_number FROM residents ORDER BY id")
+            let names = rows.map { $0["name"] as String }
+            #expect(names == names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+            let lines = Dictionary(uniqueKeysWithValues: Self.manyRows(12_000).map { line in
+                let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+                return (String(fields[0]), String(fields[1]))
+            })
+            #expect(rows.allSatisfy { lines[$0["name"] as String] == $0["id_number"] as String })
+        }
         // Reloading the finished job shows the same report.
-        #expect(try staff.get(location).text.contains("导入完成：新增 3000 人"))
+        #expect(try staff.get(location).text.contains("导入完成：新增 12000 人"))
         // Another staff member's own imports list does not include it; a stranger gets 404.
         let stranger = try app.signedIn(.staff, scope: app.otherCommunity.id)
         #expect(try stranger.get(location).status == 404)
+    }
+
+    /// Rows are checked in slices side by side for a large file: errors still carry their own
+    /// line numbers, in order, and a repeated ID number is found across slices.
+    @Test func largeDryRunReportsRowsOfEverySliceInOrder() throws {
+        let app = try TestApp()
+        let staff = try app.signedIn(.staff)
+        var rows = Self.manyRows(12_000)
+        let duplicate = rows[2].split(separator: ",")[1]
+        for index in [10, 4_000, 8_500, 11_990] { rows[index] = "坏行\(index),110105198003120615,,阳光小区,1号楼,1,101,,,," }
+        rows[11_500] = "重复,\(duplicate),,阳光小区,1号楼,1,101,,,,"
+        let page = try upload(staff, Self.csv(rows), dryRun: true).page
+        #expect(page.text.contains("试导入发现 5 行错误"), "\(page.text.prefix(2000))")
+        let expected = [(12, "身份证号校验位不正确"), (4_002, "身份证号校验位不正确"), (8_502, "身份证号校验位不正确"),
+                        (11_502, "身份证号与第 4 行重复"), (11_992, "身份证号校验位不正确")]
+        var last = page.text.startIndex
+        for (line, reason) in expected {
+            let found = page.text.range(of: "第 \(line) 行</td><td>\(reason)")
+            #expect(found != nil, "line \(line): \(reason)")
+            if let found {
+                #expect(found.lowerBound > last, "line \(line) in order")
+                last = found.lowerBound
+            }
+        }
+        #expect(figure(page, "有效行") == 11_995)
+        #expect(try count(app, "residents") == 0)
     }
 
     static func iconv(_ bytes: [UInt8], to encoding: String) throws -> [UInt8] {

@@ -32,7 +32,7 @@ struct ResidentListing: Sendable {
 }
 
 /// Batched detail queries for a set of resident ids: one statement each for the people, their
-/// residences with the address from the grid tree, and their tags.
+/// residences, the buildings of those (with their estate and community), and their tags.
 enum ResidentDetails {
     /// The community and estate of a building are its nearest ancestors of those kinds. The tree
     /// has 3 to 5 levels, so a building has at most four ancestors: four joins on the primary key.
@@ -54,17 +54,38 @@ enum ResidentDetails {
 
     static let paddedLengths = [10, 50, 200, 1_000]
 
+    /// `ids` padded with its last one to the next of `paddedLengths`, and the matching `?`s, so
+    /// that the statements come in a few shapes that stay prepared in each connection's cache;
+    /// nil when there are none or more than the longest length.
+    static func padded(_ ids: [Int64]) -> (marks: String, arguments: StatementArguments)? {
+        guard let last = ids.last, let length = paddedLengths.first(where: { $0 >= ids.count }) else { return nil }
+        return (placeholders(length), StatementArguments(ids + Array(repeating: last, count: length - ids.count)))
+    }
+
+    /// Name, estate and community of each building.
+    static func places(_ db: Database, buildings: [Int64]) throws -> [Int64: (building: String, estate: String?, community: String?)] {
+        var places: [Int64: (building: String, estate: String?, community: String?)] = [:]
+        for chunk in buildings.chunked(paddedLengths[paddedLengths.count - 1]) {
+            guard let (marks, arguments) = padded(Array(chunk)) else { continue }
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+                SELECT b.id, b.name, \(nearestAncestor("estate")), \(nearestAncestor("community"))
+                FROM grids b
+                \(ancestorJoins)
+                WHERE b.id IN (\(marks))
+                """), arguments: arguments)
+            while let row = try rows.next() {
+                places[row[0]] = (row[1], row[2], row[3])
+            }
+        }
+        return places
+    }
+
     /// The residents with these ids, in the order given.
     static func fetch(_ db: Database, ids: [Int64]) throws -> [ResidentListing] {
-        guard let last = ids.last else { return [] }
-        guard let length = paddedLengths.first(where: { $0 >= ids.count }) else {
-            let chunk = paddedLengths[paddedLengths.count - 1]
-            return try stride(from: 0, to: ids.count, by: chunk).flatMap { try fetch(db, ids: Array(ids[$0..<min($0 + chunk, ids.count)])) }
+        guard !ids.isEmpty else { return [] }
+        guard let (marks, arguments) = padded(ids) else {
+            return try ids.chunked(paddedLengths[paddedLengths.count - 1]).flatMap { try fetch(db, ids: Array($0)) }
         }
-        // The id list is padded (with its last id) to one of a few lengths, so that the
-        // statements below come in a few shapes that stay prepared in each connection's cache.
-        let marks = placeholders(length)
-        let arguments = StatementArguments(ids + Array(repeating: last, count: length - ids.count))
         var byID: [Int64: ResidentListing] = [:]
         // Cached statements: preparing the residences join costs more than running it.
         let people = try Row.fetchCursor(db.cachedStatement(sql: """
@@ -79,25 +100,33 @@ enum ResidentDetails {
                 phone: row[5], politicalStatus: row[6], status: row[7], notes: row[8])
         }
         // Current residences first, then the ended ones newest first: a resident without a
-        // current one is shown at the last.
+        // current one is shown at the last. The buildings' places are read once for the page
+        // (a page's residents live in a few buildings; joining four ancestors per row cost more
+        // than the rest of the page's statements together).
         let residences = try Row.fetchCursor(db.cachedStatement(sql: """
-            SELECT x.resident_id, x.relation, x.ended_on, h.unit, h.room, b.name AS building,
-                   \(nearestAncestor("estate")) AS estate, \(nearestAncestor("community")) AS community
+            SELECT x.resident_id, x.relation, x.ended_on, h.unit, h.room, h.building_id
             FROM residences x
             JOIN houses h ON h.id = x.house_id
-            JOIN grids b ON b.id = h.building_id
-            \(ancestorJoins)
             WHERE x.resident_id IN (\(marks))
             ORDER BY x.resident_id, x.ended_on IS NOT NULL, x.ended_on DESC, x.id
             """), arguments: arguments)
+        var shown: [(id: Int64, relation: String, unit: String, room: String, building: Int64, current: Bool)] = []
+        var lastID: Int64?
         while let row = try residences.next() {
             let id: Int64 = row[0]
-            guard var listing = byID[id] else { continue }
             let current = (row[2] as String?) == nil
-            if !current && !listing.residences.isEmpty { continue }
-            listing.residences.append(ResidentListing.Residence(
-                relation: row[1], community: row[7], estate: row[6], building: row[5], unit: row[3], room: row[4], current: current))
-            byID[id] = listing
+            if !current && lastID == id { continue }
+            lastID = id
+            shown.append((id, row[1], row[3], row[4], row[5], current))
+        }
+        var buildings: [Int64] = []
+        for residence in shown where !buildings.contains(residence.building) { buildings.append(residence.building) }
+        let places = try places(db, buildings: buildings)
+        for residence in shown {
+            guard let place = places[residence.building] else { continue }
+            byID[residence.id]?.residences.append(ResidentListing.Residence(
+                relation: residence.relation, community: place.community, estate: place.estate, building: place.building,
+                unit: residence.unit, room: residence.room, current: residence.current))
         }
         let tags = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT rt.resident_id, t.name FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id
