@@ -6,7 +6,8 @@ import Foundation
 /// lists, `String`, `Int`, `Int64`, `Bool`. Those are recognised by their exact type, without the
 /// protocol casts that dominate swift-mustache's cost; anything else takes a slower path that
 /// follows swift-mustache (other arrays and sets, other string-keyed dictionaries, optionals,
-/// `NSNull`, structs read through `Mirror`).
+/// `NSNull`, structs read through `Mirror`). A `TemplateRecord` (a list's rows) answers its
+/// names itself, without a dictionary to build and hash.
 ///
 /// The rules, as swift-mustache has them:
 /// * A name is looked up in the innermost object, then outwards; `a.b` looks up `a` that way
@@ -22,11 +23,13 @@ struct TemplateRenderer: Sendable {
     /// One level of the context stack; objects are unwrapped once when pushed.
     private enum Frame {
         case object([String: Any])
+        case record(any TemplateRecord)
         case other(Any)
 
         var value: Any {
             switch self {
             case .object(let object): object
+            case .record(let record): record
             case .other(let value): value
             }
         }
@@ -104,6 +107,8 @@ struct TemplateRenderer: Sendable {
             for object in value as? [[String: Any]] ?? [] { render(body, scope, pushing: .object(object), &stack, into: &out) }
         case Self.stringListType:
             for string in value as? [String] ?? [] { render(body, scope, pushing: .other(string), &stack, into: &out) }
+        case Self.recordListType:
+            for record in value as? [any TemplateRecord] ?? [] { render(body, scope, pushing: .record(record), &stack, into: &out) }
         case Self.boolType:
             if value as? Bool == true { render(body, scope, &stack, into: &out) }
         case Self.objectType:
@@ -129,6 +134,8 @@ struct TemplateRenderer: Sendable {
             if (value as? [[String: Any]])?.isEmpty != false { render(body, scope, pushing: .other(value), &stack, into: &out) }
         case Self.stringListType:
             if (value as? [String])?.isEmpty != false { render(body, scope, pushing: .other(value), &stack, into: &out) }
+        case Self.recordListType:
+            if (value as? [any TemplateRecord])?.isEmpty != false { render(body, scope, pushing: .other(value), &stack, into: &out) }
         case Self.boolType:
             if value as? Bool != true { render(body, scope, &stack, into: &out) }
         case Self.objectType, Self.stringType, Self.intType, Self.int64Type:
@@ -182,6 +189,7 @@ struct TemplateRenderer: Sendable {
     private static func immediateChild(_ name: String, of frame: Frame) -> Any? {
         switch frame {
         case .object(let object): object[name]
+        case .record(let record): record.templateValue(named: name)
         case .other(let value): otherChild(name, of: value)
         }
     }
@@ -190,7 +198,7 @@ struct TemplateRenderer: Sendable {
     /// then stored properties through `Mirror` (an optional property is unwrapped).
     private static func otherChild(_ name: String, of value: Any) -> Any? {
         switch ObjectIdentifier(type(of: value)) {
-        case stringType, intType, int64Type, boolType, stringListType, objectListType: return nil
+        case stringType, intType, int64Type, boolType, stringListType, objectListType, recordListType: return nil
         default: break
         }
         if value is NSNull { return nil }
@@ -207,14 +215,15 @@ struct TemplateRenderer: Sendable {
 
     private static func isNull(_ value: Any) -> Bool {
         switch ObjectIdentifier(type(of: value)) {
-        case stringType, intType, int64Type, boolType, objectType, stringListType, objectListType: false
+        case stringType, intType, int64Type, boolType, objectType, stringListType, objectListType, recordListType: false
         default: value is NSNull
         }
     }
 
     private static func frame(_ value: Any) -> Frame {
-        guard ObjectIdentifier(type(of: value)) == objectType, let object = value as? [String: Any] else { return .other(value) }
-        return .object(object)
+        if ObjectIdentifier(type(of: value)) == objectType, let object = value as? [String: Any] { return .object(object) }
+        if let record = value as? any TemplateRecord { return .record(record) }
+        return .other(value)
     }
 
     // The exact dynamic types the fast paths recognise: after such a check, `as?` to that very
@@ -227,6 +236,7 @@ struct TemplateRenderer: Sendable {
     private static let objectType = ObjectIdentifier([String: Any].self)
     private static let objectListType = ObjectIdentifier([[String: Any]].self)
     private static let stringListType = ObjectIdentifier([String].self)
+    private static let recordListType = ObjectIdentifier([any TemplateRecord].self)
 
     // MARK: Output
 
@@ -267,6 +277,16 @@ struct TemplateRenderer: Sendable {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         }
     }
+}
+
+/// A value that answers a template's names itself: rows of a long list, which as `[String: Any]`
+/// would each be built and hashed key by key. Give the list as `[any TemplateRecord]` (found by
+/// its exact type) and make the rows classes (pushed and passed around without copying). `templateValue(named:)` must answer what
+/// swift-mustache reads through `Mirror`: each stored property by its name (an optional one
+/// unwrapped, nil when empty), nil for any other name. The test reference renders every page
+/// with swift-mustache as well, so a record that answers otherwise fails its page's tests.
+public protocol TemplateRecord {
+    func templateValue(named name: String) -> Any?
 }
 
 /// The collections a section iterates (swift-mustache's `MustacheSequence` conformances).

@@ -19,7 +19,35 @@ import TemplateTestSupport
         "base": "<main>\n  {{$body}}default{{/body}}\n</main>\n{{$foot}}<footer>{{title}}</footer>{{/foot}}\n",
         "page": "{{<base}}\n{{$body}}\n<h1>{{title}}</h1>\n  <p>indented</p>\n{{/body}}\n{{/base}}\n",
         "nested": "{{<page}}{{$foot}}override{{/foot}}{{/page}}",
+        "records": "{{#people}}{{name}}/{{age}}/{{title}}/{{#note}}[{{note}}]{{/note}}{{^note}}-{{/note}}/{{#tags}}<{{.}}>{{/tags}}{{#party}}*{{/party}};{{/people}}{{^people}}none{{/people}}|{{#members}}{{name}}({{title}});{{/members}}{{^members}}none{{/members}}|{{#nobody}}x{{/nobody}}{{^nobody}}none{{/nobody}}\n",
     ]
+
+    /// A list row answering its names itself (`TemplateRecord`).
+    struct Person: TemplateRecord {
+        let name: String
+        let age: Int
+        let note: String?
+        let tags: [String]
+        let party: Bool
+
+        func templateValue(named key: String) -> Any? {
+            switch key {
+            case "name": name
+            case "age": age
+            case "note": note
+            case "tags": tags
+            case "party": party
+            default: nil
+            }
+        }
+    }
+
+    /// The same as a class, in a `[any TemplateRecord]` list (the renderer's fast path).
+    final class Member: TemplateRecord {
+        let name: String
+        init(name: String) { self.name = name }
+        func templateValue(named key: String) -> Any? { key == "name" ? name : nil }
+    }
 
     static var context: [String: Any] { [
         "items": [["name": "一"], ["name": "<二>"]] as [[String: Any]],
@@ -33,6 +61,10 @@ import TemplateTestSupport
         "maybe": Optional("x") as Any,
         "empty": [Int](),
         "none": Optional<String>.none as Any,
+        "people": [Person(name: "<甲>", age: 80, note: "独居", tags: ["高龄"], party: true),
+                   Person(name: "乙", age: 7, note: nil, tags: [], party: false)],
+        "members": [Member(name: "丙"), Member(name: "丁")] as [any TemplateRecord],
+        "nobody": [any TemplateRecord](),
     ] }
 
     static let expected: [String: String] = [
@@ -44,6 +76,8 @@ import TemplateTestSupport
         "outer": "<div>\n  <p>\n  &lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;\n  </p>\n</div>\n",
         "page": "<main>\n  <h1>标题</h1>\n    <p>indented</p>\n\n</main>\n<footer>标题</footer>\n",
         "nested": "<main>\n  <h1>标题</h1>\n    <p>indented</p>\n\n</main>\noverride\n",
+        // A name the record does not have (title) is found further out; an empty optional is missing.
+        "records": "&lt;甲&gt;/80/标题/[独居]/<高龄>*;乙/7/标题/-/;|丙(标题);丁(标题);|none\n",
     ]
 
     @Test func rendersLikeSwiftMustache() throws {

@@ -5,28 +5,75 @@ import GRDB
 import Storage
 import Views
 
-/// The dictionaries the list template renders.
+/// What the list template renders.
 enum ResidentListPage {
     static func sexLabel(_ code: String) -> String { code == "M" ? "男" : code == "F" ? "女" : "" }
 
-    static func row(_ resident: ResidentListing, today: ChinaDay) -> [String: Any] {
-        let addresses: [[String: Any]] = resident.residences.map {
-            ["line": $0.addressLine, "relation": Vocabulary.relationName($0.relation), "current": $0.current]
+    /// One row of the list as the template reads it.
+    final class ListRow: TemplateRecord {
+        let id: Int64
+        let name: String
+        let sex: String
+        let age: String
+        let idNumber: String
+        let phone: String
+        let hasPhone: Bool
+        let addresses: [[String: Any]]
+        let tags: [String]
+        let political: String
+        let isParty: Bool
+        let movedOut: Bool
+
+        init(id: Int64, name: String, sex: String, age: String, idNumber: String, phone: String, hasPhone: Bool,
+             addresses: [[String: Any]], tags: [String], political: String, isParty: Bool, movedOut: Bool) {
+            self.id = id
+            self.name = name
+            self.sex = sex
+            self.age = age
+            self.idNumber = idNumber
+            self.phone = phone
+            self.hasPhone = hasPhone
+            self.addresses = addresses
+            self.tags = tags
+            self.political = political
+            self.isParty = isParty
+            self.movedOut = movedOut
         }
-        return [
-            "id": resident.id,
-            "name": resident.name,
-            "sex": sexLabel(resident.sex),
-            "age": ResidentAge.years(birthDate: resident.birthDate, on: today).map(String.init) ?? "",
-            "idNumber": Mask.idNumber(resident.idNumber),
-            "phone": Mask.phone(resident.phone),
-            "hasPhone": resident.phone != nil,
-            "addresses": addresses,
-            "tags": resident.tags,
-            "political": Vocabulary.politicalStatusName(resident.politicalStatus),
-            "isParty": resident.politicalStatus == "01" || resident.politicalStatus == "02",
-            "movedOut": resident.status == "moved_out",
-        ]
+
+        func templateValue(named key: String) -> Any? {
+            switch key {
+            case "id": id
+            case "name": name
+            case "sex": sex
+            case "age": age
+            case "idNumber": idNumber
+            case "phone": phone
+            case "hasPhone": hasPhone
+            case "addresses": addresses
+            case "tags": tags
+            case "political": political
+            case "isParty": isParty
+            case "movedOut": movedOut
+            default: nil
+            }
+        }
+    }
+
+    static func row(_ resident: ResidentListing, today: ChinaDay) -> ListRow {
+        ListRow(id: resident.id,
+            name: resident.name,
+            sex: sexLabel(resident.sex),
+            age: ResidentAge.years(birthDate: resident.birthDate, on: today).map(String.init) ?? "",
+            idNumber: Mask.idNumber(resident.idNumber),
+            phone: Mask.phone(resident.phone),
+            hasPhone: resident.phone != nil,
+            addresses: resident.residences.map {
+                ["line": $0.addressLine, "relation": Vocabulary.relationName($0.relation), "current": $0.current]
+            },
+            tags: resident.tags,
+            political: Vocabulary.politicalStatusName(resident.politicalStatus),
+            isParty: resident.politicalStatus == "01" || resident.politicalStatus == "02",
+            movedOut: resident.status == "moved_out")
     }
 
     /// Up to this many nodes in the scope, the grid filter lists them all, buildings included.

@@ -30,7 +30,7 @@ enum ResidentSearch {
             let query = try ResidentSearchQuery.make(db, filter: filter, scopePath: scopePath, today: today)
             let (pagination, ids) = try query.page(db, page: filter.page, perPage: ResidentSearchQuery.pageSize)
             let total = pagination.total
-            let rows = try ResidentDetails.fetch(db, ids: ids).map { ResidentListPage.row($0, today: today) }
+            let rows: [any TemplateRecord] = try ResidentDetails.fetch(db, ids: ids).map { ResidentListPage.row($0, today: today) }
             var data = pagination.context(path: "/residents", query: filter.queryItems)
             data["rows"] = rows
             data["hasRows"] = !rows.isEmpty
