@@ -18,11 +18,17 @@ public enum HouseAddress {
     /// The parts that are present, joined with " / ".
     public static func line(community: String?, estate: String?, building: String?, unit: String?, room: String?) -> String {
         var line = ""
-        for part in [community, estate, building, unit.map(unitLabel), room.map(roomLabel)] {
-            guard let part, !part.isEmpty else { continue }
+        line.reserveCapacity(96)
+        func add(_ part: String?) {
+            guard let part, !part.isEmpty else { return }
             if !line.isEmpty { line += " / " }
             line += part
         }
+        add(community)
+        add(estate)
+        add(building)
+        add(unit.map(unitLabel))
+        add(room.map(roomLabel))
         return line
     }
 }

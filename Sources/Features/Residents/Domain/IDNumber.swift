@@ -130,14 +130,15 @@ public enum Mask {
     // list page), and anything else is starred whole.
     public static func idNumber(_ value: String) -> String {
         let bytes = value.utf8
-        guard bytes.count == 18, value.count == 18 else { return String(repeating: "*", count: value.count) }
+        // ASCII bytes are characters one for one (counting characters costs more than masking).
+        guard bytes.count == 18, !bytes.contains(where: { $0 >= 0x80 }) else { return String(repeating: "*", count: value.count) }
         return String(decoding: bytes.prefix(4), as: UTF8.self) + "**********" + String(decoding: bytes.suffix(4), as: UTF8.self)
     }
 
     public static func phone(_ value: String?) -> String {
         guard let value else { return "" }
         let bytes = value.utf8
-        guard bytes.count == 11, value.count == 11 else { return "***" }
+        guard bytes.count == 11, !bytes.contains(where: { $0 >= 0x80 }) else { return "***" }
         return String(decoding: bytes.prefix(3), as: UTF8.self) + "****" + String(decoding: bytes.suffix(4), as: UTF8.self)
     }
 
