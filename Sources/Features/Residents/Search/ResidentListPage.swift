@@ -9,6 +9,28 @@ import Views
 enum ResidentListPage {
     static func sexLabel(_ code: String) -> String { code == "M" ? "男" : code == "F" ? "女" : "" }
 
+    /// One address of a row: the line, the relation, whether it is the current one.
+    final class AddressRow: TemplateRecord {
+        let line: String
+        let relation: String
+        let current: Bool
+
+        init(line: String, relation: String, current: Bool) {
+            self.line = line
+            self.relation = relation
+            self.current = current
+        }
+
+        func templateValue(named key: String) -> Any? {
+            switch key {
+            case "line": line
+            case "relation": relation
+            case "current": current
+            default: nil
+            }
+        }
+    }
+
     /// One row of the list as the template reads it.
     final class ListRow: TemplateRecord {
         let id: Int64
@@ -18,14 +40,14 @@ enum ResidentListPage {
         let idNumber: String
         let phone: String
         let hasPhone: Bool
-        let addresses: [[String: Any]]
+        let addresses: [any TemplateRecord]
         let tags: [String]
         let political: String
         let isParty: Bool
         let movedOut: Bool
 
         init(id: Int64, name: String, sex: String, age: String, idNumber: String, phone: String, hasPhone: Bool,
-             addresses: [[String: Any]], tags: [String], political: String, isParty: Bool, movedOut: Bool) {
+             addresses: [any TemplateRecord], tags: [String], political: String, isParty: Bool, movedOut: Bool) {
             self.id = id
             self.name = name
             self.sex = sex
@@ -68,7 +90,7 @@ enum ResidentListPage {
             phone: Mask.phone(resident.phone),
             hasPhone: resident.phone != nil,
             addresses: resident.residences.map {
-                ["line": $0.addressLine, "relation": Vocabulary.relationName($0.relation), "current": $0.current]
+                AddressRow(line: $0.addressLine, relation: Vocabulary.relationName($0.relation), current: $0.current)
             },
             tags: resident.tags,
             political: Vocabulary.politicalStatusName(resident.politicalStatus),
