@@ -192,6 +192,14 @@ enum FormDataEncoding {
         let page = try client.get("/residents?q=" + encoded("王芳"))
         #expect(page.text.contains("示范社区 / 阳光小区 / 1号楼 / 3单元 / 301室"))
         #expect(page.text.contains("产权人"))
+        // A grid worker's scope is one grid: its estate and community are above it, and their
+        // names still find everyone in the grid; a grid name elsewhere finds no one.
+        let worker = try app.signedIn(.gridWorker, scope: app.grid.id)
+        #expect(try worker.get("/residents?q=" + encoded("阳光小区")).residentNames == ["李四", "王芳"])
+        #expect(try worker.get("/residents?q=" + encoded("示范社区")).residentNames == ["李四", "王芳"])
+        #expect(try worker.get("/residents?q=" + encoded("第一网格")).residentNames == ["李四", "王芳"])
+        #expect(try worker.get("/residents?q=" + encoded("幸福")).residentNames == [])
+        #expect(try worker.get("/residents?q=" + encoded("阳光小区 3单元")).residentNames == ["王芳"])
     }
 
     @Test func filtersByTagAgeGridPoliticalStatusAndRelation() throws {

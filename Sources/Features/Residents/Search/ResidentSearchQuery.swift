@@ -71,7 +71,13 @@ struct ResidentSearchQuery: Sendable {
         var areaBuildings: Double = 1
         /// Buildings under grid nodes named like each search word (for `gridName` estimates).
         var gridNameBuildings: [String: Double] = [:]
+        /// Residents whose name holds each two-character piece (for `nameContains` estimates),
+        /// counted up to `gramCountLimit`.
+        var gramPostings: [String: Double] = [:]
     }
+
+    /// Name pieces are counted up to this many residents; a piece that common is estimated so.
+    static let gramCountLimit = 5_000
 
     struct Condition {
         /// The form an index serves; nil when it never drives.
@@ -141,6 +147,14 @@ struct ResidentSearchQuery: Sendable {
                 switch alternative {
                 case .gridName(let text): name = text
                 case .house(let text?, _, _): name = text
+                case .nameContains(let text):
+                    // The posting list the search reads: most names are rare enough that the
+                    // page and the total come from one statement (`fewMatches`).
+                    let gram = String(text.prefix(2))
+                    stats.gramPostings[gram] = Double(try SQLPart(
+                        "SELECT resident_id FROM resident_name_grams WHERE gram = ? LIMIT ?", [gram, Self.gramCountLimit]
+                    ).rowCount(db))
+                    continue
                 default: continue
                 }
                 stats.gridNameBuildings[name] = Double(try query.buildings(underGridsNamed: name).rowCount(db))
@@ -164,7 +178,7 @@ struct ResidentSearchQuery: Sendable {
         switch alternative {
         case .surname: return n / 20
         // The posting list of the first two characters is read whatever the length.
-        case .nameContains: return n / 300
+        case .nameContains(let text): return stats.gramPostings[String(text.prefix(2))] ?? n / 300
         case .gridName(let text): return (stats.gridNameBuildings[text] ?? stats.areaBuildings) * residentsPerBuilding
         case .house(let name, let unit, let room):
             let base = name.map { (stats.gridNameBuildings[$0] ?? stats.areaBuildings) * residentsPerBuilding } ?? areaEstimate
@@ -205,15 +219,23 @@ struct ResidentSearchQuery: Sendable {
         return SQLPart("SELECT id FROM grids WHERE path >= ? AND path < ? AND kind = 'building'", [range.lower, range.upper])
     }
 
-    /// Buildings of the area under a grid node whose name contains `text`.
+    /// Buildings of the area under a grid node whose name contains `text`. Within an area only
+    /// the area's own nodes are searched by name (a community's few thousand, not the county's
+    /// tens of thousands); an ancestor of the area so named stands for all of its buildings.
     func buildings(underGridsNamed text: String) -> SQLPart {
-        var part = SQLPart("""
+        let pattern = "%" + likeEscaped(text) + "%"
+        let subtree = """
             SELECT b.id FROM grids m CROSS JOIN grids b ON b.path >= m.path AND b.path < substr(m.path, 1, length(m.path) - 1) || '0' \
             WHERE m.name LIKE ? ESCAPE '\\' AND +b.kind = 'building'
-            """, ["%" + likeEscaped(text) + "%"])
-        if let areaPath {
-            let range = GridPath.subtreeRange(of: areaPath)
-            part = part + SQLPart(" AND b.path >= ? AND b.path < ?", [range.lower, range.upper])
+            """
+        guard let areaPath else { return SQLPart(subtree, [pattern]) }
+        let range = GridPath.subtreeRange(of: areaPath)
+        let ancestors = GridPath.ids(in: areaPath).dropLast()
+        var part = SQLPart(subtree + " AND m.path >= ? AND m.path < ?", [pattern, range.lower, range.upper])
+        if !ancestors.isEmpty {
+            part = part + SQLPart(" UNION ALL ") + areaBuildings + SQLPart(
+                " AND EXISTS (SELECT 1 FROM grids a WHERE a.id IN (\(ancestors.map { _ in "?" }.joined(separator: ", "))) AND a.name LIKE ? ESCAPE '\\')",
+                ancestors.map { $0 as any DatabaseValueConvertible } + [pattern])
         }
         return part
     }
