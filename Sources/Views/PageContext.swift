@@ -243,13 +243,36 @@ public struct FormState: Sendable, Equatable {
     }
 
     /// Options for a `<select>` or a checkbox group: `[{ value, label, selected: Bool }]`.
-    public static func options(_ options: [(value: String, label: String)], selected: Set<String>) -> [[String: Any]] {
-        options.map { ["value": $0.value, "label": $0.label, "selected": selected.contains($0.value)] }
+    public static func options(_ options: [(value: String, label: String)], selected: Set<String>) -> [any TemplateRecord] {
+        options.map { ChoiceOption(value: $0.value, label: $0.label, selected: selected.contains($0.value)) }
     }
 
     /// Options for a single-choice `<select>`.
-    public static func options(_ options: [(value: String, label: String)], selected: String?) -> [[String: Any]] {
+    public static func options(_ options: [(value: String, label: String)], selected: String?) -> [any TemplateRecord] {
         self.options(options, selected: selected.map { [$0] } ?? [])
+    }
+}
+
+/// One `<option>` of a `<select>` (or box of a checkbox group): `{{value}}`, `{{label}}`,
+/// `{{#selected}}`. Forms show dozens of them on every page.
+public final class ChoiceOption: TemplateRecord {
+    public let value: String
+    public let label: String
+    public let selected: Bool
+
+    public init(value: String, label: String, selected: Bool) {
+        self.value = value
+        self.label = label
+        self.selected = selected
+    }
+
+    public func templateValue(named key: String) -> Any? {
+        switch key {
+        case "value": value
+        case "label": label
+        case "selected": selected
+        default: nil
+        }
     }
 }
 

@@ -109,7 +109,7 @@ enum AuditPages {
 
     /// Select options; a value that is not in the list (an action of a newer module, typed
     /// into the address bar) is added so the form shows what is being filtered.
-    static func options(_ list: [(value: String, label: String)], selected: String) -> [[String: Any]] {
+    static func options(_ list: [(value: String, label: String)], selected: String) -> [any TemplateRecord] {
         var list = list
         if !selected.isEmpty && !list.contains(where: { $0.value == selected }) { list.append((selected, selected)) }
         return FormState.options(list, selected: selected)

@@ -286,13 +286,13 @@ enum UserPages {
     }
 
     /// The six roles for a `<select>`.
-    static func roleOptions(selected: String) -> [[String: Any]] {
+    static func roleOptions(selected: String) -> [any TemplateRecord] {
         FormState.options(Role.allCases.map { ($0.rawValue, $0.displayName) }, selected: selected)
     }
 
     /// Nodes an account can be scoped to (communities, estates and grids, plus the currently
     /// selected node whatever its kind), in tree order and indented by depth.
-    static func scopeOptions(_ db: Database, selected: String) throws -> [[String: Any]] {
+    static func scopeOptions(_ db: Database, selected: String) throws -> [any TemplateRecord] {
         let selectedID = Int64(selected)
         let rows = try Row.fetchAll(db, sql: """
             SELECT id, name, kind, depth FROM grids
@@ -305,11 +305,8 @@ enum UserPages {
             let kind = GridKind(rawValue: row["kind"] as String? ?? "")?.label ?? ""
             let depth = max(0, row["depth"] as Int? ?? 0)
             let indent = String(repeating: "　", count: depth) + (depth > 0 ? "└ " : "")
-            return [
-                "value": String(id),
-                "label": indent + name + (kind.isEmpty ? "" : "（\(kind)）"),
-                "selected": id == selectedID,
-            ]
+            return ChoiceOption(value: String(id), label: indent + name + (kind.isEmpty ? "" : "（\(kind)）"),
+                                selected: id == selectedID)
         }
     }
 }

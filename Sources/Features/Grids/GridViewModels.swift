@@ -38,19 +38,18 @@ enum GridViews {
     }
 
     /// `<select>` options for the kind field.
-    static func kindOptions(selected: String) -> [[String: Any]] {
+    static func kindOptions(selected: String) -> [any TemplateRecord] {
         FormState.options(GridKind.allCases.map { ($0.rawValue, $0.label) }, selected: selected)
     }
 
     /// `<select>` options for a parent field, as an indented tree.
-    static func parentOptions(_ nodes: [GridOptionRow], selected: String) -> [[String: Any]] {
+    static func parentOptions(_ nodes: [GridOptionRow], selected: String) -> [any TemplateRecord] {
         TreeOrder.preorder(nodes, id: \.id, parentID: \.parentID, name: \.name).map { entry in
             let value = String(entry.node.id)
-            return [
-                "value": value,
-                "label": String(repeating: "\u{3000}", count: entry.level) + entry.node.name + "（" + entry.node.kind.label + "）",
-                "selected": value == selected,
-            ]
+            return ChoiceOption(
+                value: value,
+                label: String(repeating: "\u{3000}", count: entry.level) + entry.node.name + "（" + entry.node.kind.label + "）",
+                selected: value == selected)
         }
     }
 

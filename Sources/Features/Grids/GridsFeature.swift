@@ -293,7 +293,7 @@ public enum GridsFeature {
         let selectedParent = state.value("parent_id")
         // A scoped account cannot move the top node of its own scope: it has no parent to offer.
         let showParent = grid.map { scope.path == nil || scope.path != $0.path } ?? true
-        let options: [[String: Any]] = try ctx.database.read { db in
+        let options: [any TemplateRecord] = try ctx.database.read { db in
             guard showParent else { return [] }
             let nodes = try GridQueries.parentCandidates(db, scope: scope, excludingSubtreeOf: grid?.path,
                                                          including: Int64(selectedParent))

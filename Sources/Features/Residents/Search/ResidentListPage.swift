@@ -105,7 +105,7 @@ enum ResidentListPage {
     /// listed whole; a larger one only down to the grids, since a select of a hundred buildings
     /// is of no use on a phone: a building is found with the search box ("3号楼") or from its
     /// own page, and a building named by the link stays in the list, selected.
-    static func gridOptions(_ db: Database, scopePath: String?, selected: Int64?) throws -> [[String: Any]] {
+    static func gridOptions(_ db: Database, scopePath: String?, selected: Int64?) throws -> [any TemplateRecord] {
         var condition = SQLPart("1")
         if let scopePath {
             let range = GridPath.subtreeRange(of: scopePath)
@@ -126,15 +126,15 @@ enum ResidentListPage {
             let name: String = row[1]
             let kind = GridKind(rawValue: row[2] as String)?.label ?? ""
             let indent = String(repeating: "　", count: max(0, (row[3] as Int) - baseDepth))
-            return ["value": String(id), "label": indent + name + "（" + kind + "）", "selected": id == selected]
+            return ChoiceOption(value: String(id), label: indent + name + "（" + kind + "）", selected: id == selected)
         }
     }
 
-    static func tagOptions(_ db: Database, selected: Int64?) throws -> [[String: Any]] {
+    static func tagOptions(_ db: Database, selected: Int64?) throws -> [any TemplateRecord] {
         try Row.fetchAll(db.cachedStatement(sql: "SELECT id, name FROM tags WHERE active = 1 OR id = ? ORDER BY sort_order, id"),
                          arguments: [selected]).map { row in
             let id: Int64 = row["id"]
-            return ["value": String(id), "label": row["name"] as String, "selected": id == selected]
+            return ChoiceOption(value: String(id), label: row["name"] as String, selected: id == selected)
         }
     }
 
