@@ -129,17 +129,21 @@ public enum Mask {
     // Stored ID numbers and phones are ASCII: the masks work on UTF-8 bytes (50 of each per
     // list page), and anything else is starred whole.
     public static func idNumber(_ value: String) -> String {
-        let bytes = value.utf8
         // ASCII bytes are characters one for one (counting characters costs more than masking).
-        guard bytes.count == 18, !bytes.contains(where: { $0 >= 0x80 }) else { return String(repeating: "*", count: value.count) }
-        return String(decoding: bytes.prefix(4), as: UTF8.self) + "**********" + String(decoding: bytes.suffix(4), as: UTF8.self)
+        masked(value, length: 18, keepFirst: 4, keepLast: 4) ?? String(repeating: "*", count: value.count)
     }
 
     public static func phone(_ value: String?) -> String {
         guard let value else { return "" }
-        let bytes = value.utf8
-        guard bytes.count == 11, !bytes.contains(where: { $0 >= 0x80 }) else { return "***" }
-        return String(decoding: bytes.prefix(3), as: UTF8.self) + "****" + String(decoding: bytes.suffix(4), as: UTF8.self)
+        return masked(value, length: 11, keepFirst: 3, keepLast: 4) ?? "***"
+    }
+
+    /// `value` with all but its first and last few bytes as `*`, when it is `length` ASCII bytes.
+    static func masked(_ value: String, length: Int, keepFirst: Int, keepLast: Int) -> String? {
+        var bytes = Array(value.utf8)
+        guard bytes.count == length, !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+        for index in keepFirst..<(length - keepLast) { bytes[index] = UInt8(ascii: "*") }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// A name as members see it before claiming a wish: the surname, then one * per character.

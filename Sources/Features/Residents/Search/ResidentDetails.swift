@@ -86,7 +86,12 @@ enum ResidentDetails {
         guard let (marks, arguments) = padded(ids) else {
             return try ids.chunked(paddedLengths[paddedLengths.count - 1]).flatMap { try fetch(db, ids: Array($0)) }
         }
-        var byID: [Int64: ResidentListing] = [:]
+        // The listings in the order found, and where each id's is (appending to a listing in
+        // place instead of copying it out of a dictionary and back).
+        var listings: [ResidentListing] = []
+        listings.reserveCapacity(ids.count)
+        var position: [Int64: Int] = [:]
+        position.reserveCapacity(ids.count)
         // Cached statements: preparing the residences join costs more than running it.
         let people = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT id, name, id_number, sex, birth_date, phone, political_status, status, notes
@@ -95,9 +100,10 @@ enum ResidentDetails {
         // Columns by position: a name look-up compares every column name, case-insensitively.
         while let row = try people.next() {
             let id: Int64 = row[0]
-            byID[id] = ResidentListing(
+            position[id] = listings.count
+            listings.append(ResidentListing(
                 id: id, name: row[1], idNumber: row[2], sex: row[3], birthDate: row[4],
-                phone: row[5], politicalStatus: row[6], status: row[7], notes: row[8])
+                phone: row[5], politicalStatus: row[6], status: row[7], notes: row[8]))
         }
         // Current residences first, then the ended ones newest first: a resident without a
         // current one is shown at the last. The buildings' places are read once for the page
@@ -123,8 +129,8 @@ enum ResidentDetails {
         for residence in shown where !buildings.contains(residence.building) { buildings.append(residence.building) }
         let places = try places(db, buildings: buildings)
         for residence in shown {
-            guard let place = places[residence.building] else { continue }
-            byID[residence.id]?.residences.append(ResidentListing.Residence(
+            guard let place = places[residence.building], let index = position[residence.id] else { continue }
+            listings[index].residences.append(ResidentListing.Residence(
                 relation: residence.relation, community: place.community, estate: place.estate, building: place.building,
                 unit: residence.unit, room: residence.room, current: residence.current))
         }
@@ -134,8 +140,8 @@ enum ResidentDetails {
             """), arguments: arguments)
         while let row = try tags.next() {
             let id: Int64 = row[0]
-            byID[id]?.tags.append(row[1])
+            if let index = position[id] { listings[index].tags.append(row[1]) }
         }
-        return ids.compactMap { byID[$0] }
+        return ids.compactMap { position[$0].map { listings[$0] } }
     }
 }
