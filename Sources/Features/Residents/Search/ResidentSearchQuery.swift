@@ -503,7 +503,7 @@ struct ResidentSearchQuery: Sendable {
 
     /// A search whose best condition is expected to match at most this many rows reads every
     /// match in one statement, and takes the total and the page from it: one statement where
-    /// a count and a page were two (a phone or ID tail, most names of three characters).
+    /// a count and a page were two (a phone or ID tail, most names).
     static let fewMatches = 1_000
 
     /// Page `page` of the results, with the pagination around it (`page` is clamped).
