@@ -11,14 +11,6 @@ public final class RequestTiming: @unchecked Sendable {
     // Only touched by the thread handling the request: a request is handled on one thread.
     public enum Phase: Int, CaseIterable, Sendable {
         case session, query, render
-
-        var name: String {
-            switch self {
-            case .session: "session"
-            case .query: "query"
-            case .render: "render"
-            }
-        }
     }
 
     private var nanos = [UInt64](repeating: 0, count: Phase.allCases.count)
@@ -36,7 +28,7 @@ public final class RequestTiming: @unchecked Sendable {
             let fraction = String(micros % 1_000)
             return "\(micros / 1_000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
         }
-        return (Phase.allCases.map { "\($0.name);dur=\(ms(nanos[$0.rawValue]))" } + ["total;dur=\(ms(total))"])
+        return (Phase.allCases.map { "\($0);dur=\(ms(nanos[$0.rawValue]))" } + ["total;dur=\(ms(total))"])
             .joined(separator: ", ")
     }
 }

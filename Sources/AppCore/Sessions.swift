@@ -44,18 +44,19 @@ public struct SessionStore: Sendable {
         return (token, ActiveSession(tokenHash: hash, csrfToken: csrf, user: user))
     }
 
-    /// The live session for a cookie token, nil if unknown, expired, idle too long, or the
-    /// account is inactive.
+    /// The session and its account by token hash; every signed-in request runs it.
     static let findSQL = User.selectSQL.replacingOccurrences(
         of: "SELECT u.id", with: "SELECT s.csrf_token, s.last_seen_at, s.expires_at, u.id")
         + " JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = ? AND u.active = 1"
 
+    /// The live session for a cookie token, nil if unknown, expired, idle too long, or the
+    /// account is inactive.
     public func find(token: String) throws -> ActiveSession? {
         guard token.utf8.count >= 32, token.utf8.count <= 128 else { return nil }
         let hash = sha256Hex(token)
         let now = Date()
         let found: (ActiveSession, String)? = try database.read { db in
-            // Every signed-in request runs this: a cached statement is prepared once per connection.
+            // A cached statement: prepared once per connection.
             guard let row = try Row.fetchOne(try db.cachedStatement(sql: Self.findSQL), arguments: [hash]) else { return nil }
             let expires: String = row["expires_at"]
             let lastSeen: String = row["last_seen_at"]

@@ -305,8 +305,8 @@ struct ResidentGenerator: Sendable {
 
             let residentIndex = batch.residents.count
             batch.residents.append(ResidentRow(
-                name: name, idNumber: idNumber, idNumberReversed: reversedASCII(idNumber), male: member.male,
-                birthDate: CivilDate.text(birthDay), phone: phone, phoneReversed: phone.map(reversedASCII),
+                name: name, idNumber: idNumber, idNumberReversed: TailKey.of(idNumber), male: member.male,
+                birthDate: CivilDate.text(birthDay), phone: phone, phoneReversed: phone.map(TailKey.of),
                 politicalStatus: political, separated: separated, notes: notes, movedOut: movedOut, buildingID: building.id))
             for tag in tags {
                 batch.tags.append((residentIndex, tag))
@@ -453,11 +453,6 @@ struct IDNumberAllocator: Sendable {
             areaCode = areas[(index + 1) % areas.count]
         }
     }
-}
-
-/// An ASCII string backwards (byte by byte, no grapheme breaking).
-func reversedASCII(_ text: String) -> String {
-    String(decoding: text.utf8.reversed(), as: UTF8.self)
 }
 
 /// Appends `value` as `width` decimal digits (zero-padded; higher digits dropped).

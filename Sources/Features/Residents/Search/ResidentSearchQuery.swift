@@ -343,12 +343,16 @@ struct ResidentSearchQuery: Sendable {
             if let room { part = part + SQLPart(" AND h.room IN (?, ?)", [room, room + "室"]) }
             return part + SQLPart(")")
         case .phoneTail(let digits):
-            let reversed = String(digits.reversed())
-            return SQLPart("(+r.phone_rev >= ? AND +r.phone_rev < ?)", [reversed, prefixUpperBound(reversed)])
+            return SQLPart("(+r.phone_rev >= ? AND +r.phone_rev < ?)", Self.tailRange(digits))
         case .idTail(let text):
-            let reversed = String(text.uppercased().reversed())
-            return SQLPart("(+r.id_number_rev >= ? AND +r.id_number_rev < ?)", [reversed, prefixUpperBound(reversed)])
+            return SQLPart("(+r.id_number_rev >= ? AND +r.id_number_rev < ?)", Self.tailRange(text.uppercased()))
         }
+    }
+
+    /// The range of reversed keys (`phone_rev`, `id_number_rev`) that end with `tail`.
+    static func tailRange(_ tail: String) -> [String] {
+        let reversed = TailKey.of(tail)
+        return [reversed, prefixUpperBound(reversed)]
     }
 
     func alternativeIDs(_ alternative: SearchAlternative) -> SQLPart {
@@ -375,12 +379,9 @@ struct ResidentSearchQuery: Sendable {
             if let room { part = part + SQLPart(" AND h.room IN (?, ?)", [room, room + "室"]) }
             return part
         case .phoneTail(let digits):
-            let reversed = String(digits.reversed())
-            return SQLPart("SELECT id FROM residents WHERE phone_rev >= ? AND phone_rev < ?", [reversed, prefixUpperBound(reversed)])
+            return SQLPart("SELECT id FROM residents WHERE phone_rev >= ? AND phone_rev < ?", Self.tailRange(digits))
         case .idTail(let text):
-            let reversed = String(text.uppercased().reversed())
-            return SQLPart("SELECT id FROM residents WHERE id_number_rev >= ? AND id_number_rev < ?",
-                           [reversed, prefixUpperBound(reversed)])
+            return SQLPart("SELECT id FROM residents WHERE id_number_rev >= ? AND id_number_rev < ?", Self.tailRange(text.uppercased()))
         }
     }
 
