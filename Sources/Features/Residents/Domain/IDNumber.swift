@@ -11,13 +11,18 @@ public struct IDNumber: Sendable, Hashable, CustomStringConvertible {
     public let isMale: Bool
 
     public var description: String { value }
-    /// "YYYY-MM-DD", as stored.
+    /// "YYYY-MM-DD", as stored: characters 7–14 of the number (an import derives 100,000).
     public var birthDateText: String {
-        func digits(_ n: Int, _ width: Int) -> String {
-            let text = String(n)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        let bytes = Array(value.utf8)
+        guard bytes.count == 18 else {
+            func digits(_ n: Int, _ width: Int) -> String {
+                let text = String(n)
+                return String(repeating: "0", count: max(0, width - text.count)) + text
+            }
+            return digits(birthDate.year ?? 0, 4) + "-" + digits(birthDate.month ?? 0, 2) + "-" + digits(birthDate.day ?? 0, 2)
         }
-        return digits(birthDate.year ?? 0, 4) + "-" + digits(birthDate.month ?? 0, 2) + "-" + digits(birthDate.day ?? 0, 2)
+        return String(decoding: bytes[6..<10] + [UInt8(ascii: "-")] + bytes[10..<12] + [UInt8(ascii: "-")] + bytes[12..<14],
+                      as: UTF8.self)
     }
     /// "M" or "F", as stored.
     public var sexCode: String { isMale ? "M" : "F" }

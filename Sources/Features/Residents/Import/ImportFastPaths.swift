@@ -45,18 +45,4 @@ enum ImportFastPaths {
         }
         return PhoneNumber.parse(text)
     }
-
-    /// "YYYY-MM-DD" from a valid 18-character ID number, as `IDNumber.birthDateText` gives it.
-    static func birthDateText(_ id: IDNumber) -> String {
-        let chars = Array(id.value.utf8)
-        guard chars.count == 18 else { return id.birthDateText }
-        var out = [UInt8]()
-        out.reserveCapacity(10)
-        out += chars[6..<10]
-        out.append(UInt8(ascii: "-"))
-        out += chars[10..<12]
-        out.append(UInt8(ascii: "-"))
-        out += chars[12..<14]
-        return String(decoding: out, as: UTF8.self)
-    }
 }

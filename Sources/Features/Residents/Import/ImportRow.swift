@@ -164,7 +164,7 @@ struct ImportRowValidator {
         guard let id else {
             return .failure(ImportRowError(line: record.line, message: IDNumber.Problem.empty.message))
         }
-        return .success(ImportRow(line: record.line, name: name, id: id, birthDate: ImportFastPaths.birthDateText(id), phone: phone, community: community,
+        return .success(ImportRow(line: record.line, name: name, id: id, birthDate: id.birthDateText, phone: phone, community: community,
                                   estate: estate, building: building, unit: unit, room: room, relation: relation,
                                   politicalStatus: political, tagIDs: tagIDs, notes: notes))
     }
