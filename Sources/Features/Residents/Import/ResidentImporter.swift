@@ -168,7 +168,7 @@ enum ResidentImporter {
     static func validate(_ records: ArraySlice<CSVRecord>, with validator: ImportRowValidator,
                          progress: @Sendable (Int) -> Void) -> [Result<ImportRow, ImportRowError>] {
         let slices = records.count < 10_000 ? 1 : min(4, ProcessInfo.processInfo.activeProcessorCount)
-        let size = (records.count + slices - 1) / max(1, slices)
+        let size = (records.count + slices - 1) / slices
         let results = Mutex([[Result<ImportRow, ImportRowError>]](repeating: [], count: slices))
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
             let start = records.startIndex + slice * size
