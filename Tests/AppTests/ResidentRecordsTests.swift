@@ -282,6 +282,26 @@ import Testing
         #expect(try app.auditCount(action: "resident.update") == 4, "an unknown tag changes nothing")
     }
 
+    @Test func renameReplacesTheRenamedResidentsNamePiecesOnly() throws {
+        let app = try TestApp()
+        let house = try Self.addHouse(app, room: "101")
+        let staff = try app.signedIn(.staff)
+        let renamed = try Self.create(staff, name: "王王王", id: try Self.idNumber("19800809", 31), house: house)
+        let other = try Self.create(staff, name: "王小明", id: try Self.idNumber("19800810", 33), house: house)
+        func pieces(_ id: Int64) throws -> Set<String> {
+            try app.database.read { db in
+                Set(try String.fetchAll(db, sql: "SELECT gram FROM resident_name_grams WHERE resident_id = ?", arguments: [id]))
+            }
+        }
+        #expect(try pieces(renamed) == ["王王"], "a piece that repeats within a name is stored once")
+        let saved = try staff.post("/residents/\(renamed)/edit", [("name", "李小明"), ("id_number", "")])
+        #expect(saved.status == 303)
+        #expect(try pieces(renamed) == ["李小", "小明"])
+        #expect(try pieces(other) == ["王小", "小明"], "the other resident's pieces, one of them shared, stay")
+        #expect(try staff.get("/residents?q=" + encoded("王王")).text.contains("共 <strong>0</strong> 人"))
+        #expect(try staff.get("/residents?q=" + encoded("小明")).text.contains("共 <strong>2</strong> 人"))
+    }
+
     @Test func endingOneResidenceKeepsTheLastOne() throws {
         let app = try TestApp()
         let home = try Self.addHouse(app, room: "101")

@@ -5,6 +5,7 @@ import Glibc
 #endif
 import GRDB
 import HTTPCore
+import Logging
 import Storage
 import Synchronization
 
@@ -114,7 +115,7 @@ enum ImportJobs {
     /// Runs job `id` on the stored file, records the outcome in the job row and deletes the
     /// file (it holds personal data; the report is what stays).
     static func execute(database: AppDatabase, jobID: Int64, filePath: String, request: ImportRequest,
-                        log: @Sendable (String) -> Void) {
+                        logger: Logger) {
         let key = ImportProgressRegistry.key(database: database, jobID: jobID)
         ImportProgressRegistry.shared.update(key, .reading, 0, 0)
         defer {
@@ -130,12 +131,13 @@ enum ImportJobs {
                 try database.write { db in try fail(db, jobID, message: "找不到上传的文件，请重新上传") }
                 return
             }
-            _ = try ResidentImporter.run(
+            let report = try ResidentImporter.run(
                 database: database, bytes: [UInt8](data), request: request,
                 progress: { phase, done, total in ImportProgressRegistry.shared.update(key, phase, done, total) },
                 record: { db, report in try finish(db, jobID, report: report) })
+            logger.info("import job \(jobID): \(report.totalRows) rows, \(report.committed ? "committed" : "not committed") in \(String(format: "%.2f", report.seconds)) s (\(report.phaseSummary))")
         } catch {
-            log("import job \(jobID) failed: \(error)")
+            logger.error("import job \(jobID) failed: \(error)")
             try? database.write { db in try fail(db, jobID, message: internalErrorMessage) }
         }
     }

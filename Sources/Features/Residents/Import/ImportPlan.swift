@@ -377,6 +377,7 @@ final class ImportPlanner {
 struct ImportWriter {
     let db: Database
     let request: ImportRequest
+    var clock = ImportClock()
 
     func apply(_ plan: ImportPlan, progress: (Int) -> Void) throws {
         let now = Timestamp.string(from: request.today)
@@ -407,6 +408,7 @@ struct ImportWriter {
             try houses.rows.endRow()
         }
         try houses.finish()
+        clock.lap("houses")
         func houseID(_ ref: HouseRef) -> Int64 {
             switch ref {
             case .existing(let id): id
@@ -432,6 +434,7 @@ struct ImportWriter {
                 return x.elementsEqual(y) ? a.index < b.index : x.lexicographicallyPrecedes(y)
             }
             .map(\.index)
+        clock.lap("sort")
         let firstResidentID = (try Int64.fetchOne(db, sql: "SELECT max(id) FROM residents") ?? 0) + 1
         var residents = try StagedInsert(db, into: "residents", columns: [
             "id", "name", "id_number", "id_number_rev", "sex", "birth_date", "phone", "phone_rev", "political_status",
@@ -470,10 +473,13 @@ struct ImportWriter {
                 try tags.rows.endRow()
             }
         }
+        clock.lap("stage")
         // Residences and tags point at residents: the residents go in first.
         try residents.finish()
+        clock.lap("copy residents")
         try residences.finish()
         try tags.finish()
+        clock.lap("copy residences and tags")
 
         let updateResident = try db.cachedStatement(sql: """
             UPDATE residents SET name = ?, phone = ?, phone_rev = ?, political_status = ?, notes = ?,
@@ -515,6 +521,7 @@ struct ImportWriter {
             }
         }
         progress(plan.rows.count)
+        clock.lap("updates")
     }
 }
 

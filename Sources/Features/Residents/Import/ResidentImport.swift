@@ -99,14 +99,13 @@ enum ResidentImport {
                                     actor: ctx.actor, jobID: jobID)
         let database = ctx.database
         let logger = ctx.env.logger
-        let log: @Sendable (String) -> Void = { message in logger.error("\(message)") }
         if estimated <= inlineLimit {
-            ImportJobs.execute(database: database, jobID: jobID, filePath: stored, request: request, log: log)
+            ImportJobs.execute(database: database, jobID: jobID, filePath: stored, request: request, logger: logger)
         } else {
             // Seen by the job page from now on, so a reload never mistakes it for an interrupted job.
             ImportProgressRegistry.shared.update(ImportProgressRegistry.key(database: database, jobID: jobID), .reading, 0, 0)
             WorkerPool.shared.run {
-                ImportJobs.execute(database: database, jobID: jobID, filePath: stored, request: request, log: log)
+                ImportJobs.execute(database: database, jobID: jobID, filePath: stored, request: request, logger: logger)
             }
         }
         return ctx.redirect("/residents/import/jobs/\(jobID)")

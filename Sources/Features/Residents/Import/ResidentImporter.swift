@@ -57,15 +57,14 @@ enum ResidentImporter {
     static func run(database: AppDatabase, bytes: [UInt8], request: ImportRequest,
                     progress: ImportProgress = { _, _, _ in },
                     record: (Database, ImportReport) throws -> Void = { _, _ in }) throws -> ImportReport {
-        let started = DispatchTime.now().uptimeNanoseconds
-        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+        let clock = ImportClock()
         var report = ImportReport()
         report.filename = request.filename
         report.dryRun = request.dryRun
 
         func stop(_ message: String) throws -> ImportReport {
             report.fileError = message
-            report.seconds = elapsed()
+            report.seconds = clock.elapsed
             let final = report
             try database.write { db in try record(db, final) }
             return final
@@ -91,6 +90,7 @@ enum ResidentImporter {
         }
         report.unknownColumns = header.unknown
         report.totalRows = records.count - 1
+        clock.lap("read")
         guard report.totalRows > 0 else { return try stop("文件中只有表头，没有居民数据") }
 
         let tags = try database.read { db in try ImportTags.load(db) }
@@ -115,6 +115,7 @@ enum ResidentImporter {
                 errors.append(error)
             }
         }
+        clock.lap("check")
 
         func finalize(_ plan: ImportPlan) {
             report.validRows = plan.rows.count
@@ -135,26 +136,30 @@ enum ResidentImporter {
                 try ImportPlanner(db: db, scopePath: request.scopePath).plan(rows, progress: onePass)
             }
             finalize(plan)
-            report.seconds = elapsed()
+            clock.lap("plan")
+            report.seconds = clock.elapsed
+            report.phases = clock.phases
             let final = report
             try database.write { db in try record(db, final) }
             return final
         }
-        return try database.pool.writeWithoutTransaction { db in
+        var result = try database.pool.writeWithoutTransaction { db in
             try withImportPragmas(db) {
                 var result = report
                 try db.inTransaction(.immediate) {
                     let plan = try ImportPlanner(db: db, scopePath: request.scopePath).plan(rows, progress: onePass)
                     finalize(plan)
+                    clock.lap("plan")
                     if report.errorCount == 0 {
-                        try ImportWriter(db: db, request: request).apply(plan, progress: { done in progress(.writing, done, total) })
+                        try ImportWriter(db: db, request: request, clock: clock)
+                            .apply(plan, progress: { done in progress(.writing, done, total) })
                         report.committed = true
-                        report.seconds = elapsed()
                         try AuditLog.record(db, actor: request.actor, action: "resident.import",
                                             entityType: request.jobID == nil ? nil : "import_job", entityId: request.jobID,
                                             beforeJSON: nil, afterJSON: report.auditSummary)
                     }
-                    report.seconds = elapsed()
+                    report.seconds = clock.elapsed
+                    report.phases = clock.phases
                     try record(db, report)
                     result = report
                     return .commit
@@ -162,6 +167,11 @@ enum ResidentImporter {
                 return result
             }
         }
+        // The stored report ends before the commit; the returned one (for the log) includes it.
+        clock.lap("commit")
+        result.seconds = clock.elapsed
+        result.phases = clock.phases
+        return result
     }
 
     /// Checks every record, in file order; large files on all cores, in slices.
