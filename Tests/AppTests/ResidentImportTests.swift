@@ -3,6 +3,7 @@ import AppCore
 import Foundation
 import GRDB
 import HTTPTestSupport
+@testable import ResidentsFeature
 import Storage
 import Testing
 
@@ -446,6 +447,12 @@ import Testing
                 return (String(fields[0]), String(fields[1]))
             })
             #expect(rows.allSatisfy { lines[$0["name"] as String] == $0["id_number"] as String })
+            // The stored report says where the time went, phase by phase, up to the commit.
+            let json = try String.fetchOne(db, sql: "SELECT report_json FROM import_jobs WHERE id = ?", arguments: [outcome.jobID])
+            let phases = try #require(ImportReport.decode(json)).phases
+            #expect(phases.map(\.phase) == ["read", "check", "plan", "houses", "sort", "stage", "copy residents",
+                                             "copy residences and tags", "updates"])
+            #expect(phases.allSatisfy { $0.seconds >= 0 } && phases.reduce(0) { $0 + $1.seconds } > 0)
         }
         // Reloading the finished job shows the same report.
         #expect(try staff.get(location).text.contains("导入完成：新增 12000 人"))

@@ -49,7 +49,7 @@ struct ImportReport: Sendable, Codable, Equatable {
         var seconds: Double
     }
 
-    /// "parse 0.10 s, check 0.36 s, …", for the log.
+    /// "read 0.10 s, check 0.36 s, …", for the log.
     var phaseSummary: String {
         phases.map { "\($0.phase) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", ")
     }
