@@ -12,15 +12,11 @@ public struct IDNumber: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { value }
     /// "YYYY-MM-DD", as stored: characters 7–14 of the number (an import derives 100,000).
+    /// Both ways of making an `IDNumber` (`parse` and the import's fast path) leave 18 ASCII
+    /// characters in `value`.
     public var birthDateText: String {
         let bytes = Array(value.utf8)
-        guard bytes.count == 18 else {
-            func digits(_ n: Int, _ width: Int) -> String {
-                let text = String(n)
-                return String(repeating: "0", count: max(0, width - text.count)) + text
-            }
-            return digits(birthDate.year ?? 0, 4) + "-" + digits(birthDate.month ?? 0, 2) + "-" + digits(birthDate.day ?? 0, 2)
-        }
+        guard bytes.count == 18 else { return "" }
         return String(decoding: bytes[6..<10] + [UInt8(ascii: "-")] + bytes[10..<12] + [UInt8(ascii: "-")] + bytes[12..<14],
                       as: UTF8.self)
     }

@@ -377,7 +377,7 @@ final class ImportPlanner {
 struct ImportWriter {
     let db: Database
     let request: ImportRequest
-    var clock = ImportClock()
+    let clock: ImportClock
 
     func apply(_ plan: ImportPlan, progress: (Int) -> Void) throws {
         let now = Timestamp.string(from: request.today)
