@@ -41,9 +41,11 @@ import Testing
             """, arguments: [id, name, number, String(number.reversed()), political, status, mergedInto, buildingID])
     }
 
+    /// The indexes and triggers of both tables, with their SQL: the rebuild must recreate each
+    /// one exactly.
     func schemaObjects(_ db: Database) throws -> [String] {
         try String.fetchAll(db, sql: """
-            SELECT type || ' ' || name FROM sqlite_schema
+            SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_schema
              WHERE tbl_name IN ('residents', 'residences') AND type IN ('index', 'trigger') ORDER BY 1
             """)
     }
