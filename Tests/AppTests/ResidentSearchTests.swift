@@ -150,7 +150,8 @@ enum FormDataEncoding {
                 let pieces = part.trimmingCharacters(in: .whitespaces).split(separator: ";")
                 let name = String(try #require(pieces.first))
                 let dur = try #require(pieces.dropFirst().first { $0.hasPrefix("dur=") })
-                out[name] = try #require(Double(dur.dropFirst(4)))
+                guard let milliseconds = Double(String(dur.dropFirst(4))) else { throw TestFailure("not a duration: \(part)") }
+                out[name] = milliseconds
             }
             return out
         }

@@ -412,10 +412,7 @@ if [[ $IMPORT_ROWS -gt 0 ]]; then
     python3 "$SCRIPT_DIR/make-import-csv.py" --db "$DB" --community-id "$COMMUNITY_ID" --rows "$IMPORT_ROWS" \
         --out "$WORK/import.csv" --seed "$SEED" || die "could not write the import CSV"
     say "   CSV: $WORK/import.csv ($(stat -c %s "$WORK/import.csv") bytes, UTF-8 with BOM)"
-    if grep -rqs "ResidentImportBenchmark" "$ROOT/Sources/Features/Residents/Import/"; then
-        say "   (ResidentImportBenchmark in Sources/Features/Residents/Import is a Swift API with no command to run it;"
-        say "    measured here over HTTP instead: upload, job, commit — the path staff take)"
-    fi
+    say "   timed over HTTP, the path staff take: upload, background job, commit"
     code=$(curl -s --max-time 10 -o "$WORK/import-page.html" -w '%{http_code}' -H "Cookie: jinlin_session=$STAFF_SESSION" "$BASE/residents/import")
     if [[ $code != 200 ]]; then
         say "   /residents/import answered $code: the import page is not there yet; skipped"
