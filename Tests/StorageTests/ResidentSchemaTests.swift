@@ -33,12 +33,14 @@ import Testing
     }
 
     func insertResident(_ db: Database, id: Int64, name: String, number: String, buildingID: Int64?,
-                        status: String = "active", mergedInto: Int64? = nil, political: String = "13") throws {
+                        status: String = "active", mergedInto: Int64? = nil, political: String = "13",
+                        phone: String? = "13812345678") throws {
         try db.execute(sql: """
             INSERT INTO residents (id, name, id_number, id_number_rev, sex, birth_date, phone, phone_rev,
                                    political_status, status, merged_into_id, building_id)
-            VALUES (?, ?, ?, ?, 'F', '1990-03-07', '13812345678', '87654321831', ?, ?, ?, ?)
-            """, arguments: [id, name, number, String(number.reversed()), political, status, mergedInto, buildingID])
+            VALUES (?, ?, ?, ?, 'F', '1990-03-07', ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, name, number, String(number.reversed()), phone, phone.map { String($0.reversed()) },
+                             political, status, mergedInto, buildingID])
     }
 
     /// The indexes and triggers of both tables, with their SQL: the rebuild must recreate each
@@ -96,18 +98,21 @@ import Testing
         }
     }
 
-    @Test func theRulesAreTheSameAsTheListsTheyReplace() throws {
-        let database = try fullyMigrated()
+    /// The same rows are accepted and refused by the schema before 0005 and after it.
+    @Test(arguments: [4, 5]) func theRulesAreTheSameAsBefore(through version: Int) throws {
+        let folder = try TemporaryDirectory()
+        let database = try AppDatabase.openTemporary()
+        try Migrator.migrate(database: database, directory: migrations(through: version, in: folder))
         try database.write { db in
             let (buildingID, houseID) = try building(db)
             var id: Int64 = 0
-            func attempt(political: String = "13", status: String = "active", mergedInto: Int64? = nil) -> Bool {
+            func attempt(political: String = "13", status: String = "active", mergedInto: Int64? = nil,
+                         number: String? = nil, phone: String? = "13812345678") -> Bool {
                 id += 1
-                let number = IDNumberFixture.valid(id)
                 do {
                     try db.inSavepoint {
-                        try insertResident(db, id: id, name: "测试", number: number, buildingID: buildingID,
-                                           status: status, mergedInto: mergedInto, political: political)
+                        try insertResident(db, id: id, name: "测试", number: number ?? IDNumberFixture.valid(id), buildingID: buildingID,
+                                           status: status, mergedInto: mergedInto, political: political, phone: phone)
                         return .commit
                     }
                     return true
@@ -118,6 +123,16 @@ import Testing
             #expect(attempt(status: "moved_out"))
             #expect(attempt(status: "merged", mergedInto: 1))
             for status in ["", "Active", "deleted", "merged "] { #expect(!attempt(status: status), "\(status)") }
+            // The ID number: 17 digits and a digit or X; the phone: 11 digits starting with 1.
+            for number in ["11010519491231002X", "110105194912310029"] { #expect(attempt(number: number), "\(number)") }
+            for number in ["11010519491231002x", "1101051949123100", "1101051949123100299", "11010519491231002Y",
+                           "1101051949123100X9", "A10105194912310029", "11010519491231002 ", "１10105194912310029", ""] {
+                #expect(!attempt(number: number), "\(number)")
+            }
+            for phone in ["13812345678", "19900000000", nil] { #expect(attempt(phone: phone), "\(phone ?? "nil")") }
+            for phone in ["23812345678", "1381234567", "138123456789", "1381234567a", "+8613812345", "", "１3812345678"] {
+                #expect(!attempt(phone: phone), "\(phone)")
+            }
 
             func bind(relation: String, ended: String? = nil, reason: String? = nil) -> Bool {
                 do {
