@@ -18,6 +18,8 @@
 #                       (default: a fresh folder in the temp dir, deleted at the end)
 #   REQUESTS=200        requests (and sqlite3 runs) per search query (a p95 of 50 samples is
 #                       their third slowest, which one hiccup of the machine decides)
+#   ROUNDS=4            the search samples are taken in this many rounds of HTTP, new connection
+#                       and sqlite3 in turn, so that all three meet the machine's speed drifts
 #   IMPORT_ROWS=100000  rows in the import CSV (0 skips the import)
 #   WRK_SECONDS=15      duration of each wrk run
 #   MAX_SECONDS=5400    hard limit for the whole run (a watchdog stops it)
@@ -55,6 +57,7 @@ set -uo pipefail
 RESIDENTS=${RESIDENTS:-1000000}
 SEED=${SEED:-1}
 REQUESTS=${REQUESTS:-200}
+ROUNDS=${ROUNDS:-4}
 IMPORT_ROWS=${IMPORT_ROWS:-100000}
 WRK_SECONDS=${WRK_SECONDS:-15}
 MAX_SECONDS=${MAX_SECONDS:-5400}
@@ -151,7 +154,7 @@ say "近邻 Jinlin residents benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 say "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
 say "load average at start: $(loadavg) (other work on the machine skews every figure below)"
-say "settings: RESIDENTS=$RESIDENTS SEED=$SEED REQUESTS=$REQUESTS IMPORT_ROWS=$IMPORT_ROWS WRK_SECONDS=$WRK_SECONDS"
+say "settings: RESIDENTS=$RESIDENTS SEED=$SEED REQUESTS=$REQUESTS ROUNDS=$ROUNDS IMPORT_ROWS=$IMPORT_ROWS WRK_SECONDS=$WRK_SECONDS"
 say "work dir: $WORK   data dir: $DATA_DIR"
 say ""
 
@@ -374,15 +377,25 @@ for spec in "name2:$NAME2:2-char name" "name3:$NAME3:3-char name" "phone:$PHONE4
     [[ -n $term ]] || { say "   $label: no term found in scope; skipped"; continue; }
     q=$(urlencode "$term")
     hits=$(page_total "/residents?q=$q" "$STAFF_SESSION")
-    # One connection, as a browser keeps it: the first request warms up and is dropped.
-    get_kept_alive "/residents?q=$q" "$STAFF_SESSION" $(( REQUESTS + 1 )) "$WORK/timing-$kind.txt" | tail -n +2 > "$WORK/http-$kind.txt"
-    # A new connection for each request, from one client process.
-    python3 "$SCRIPT_DIR/new-connection-get.py" --port "$PORT" --path "/residents?q=$q" \
-        --cookie "jinlin_session=$STAFF_SESSION" --count "$REQUESTS" > "$WORK/http-new-$kind.txt"
+    # The machine's speed drifts by tens of percent within a minute, so the samples are taken
+    # in rounds, each of the three kinds in turn, and pooled: all three see the same moods.
+    : > "$WORK/http-$kind.txt"; : > "$WORK/http-new-$kind.txt"; : > "$WORK/sql-$kind.txt"; : > "$WORK/timing-$kind.txt"
+    per_round=$(( (REQUESTS + ROUNDS - 1) / ROUNDS ))
+    for _ in $(seq "$ROUNDS"); do
+        # One connection, as a browser keeps it: the first request warms up and is dropped.
+        get_kept_alive "/residents?q=$q" "$STAFF_SESSION" $(( per_round + 1 )) "$WORK/timing-round.txt" \
+            | tail -n +2 >> "$WORK/http-$kind.txt"
+        tail -n +2 "$WORK/timing-round.txt" >> "$WORK/timing-$kind.txt"
+        # A new connection for each request, from one client process.
+        python3 "$SCRIPT_DIR/new-connection-get.py" --port "$PORT" --path "/residents?q=$q" \
+            --cookie "jinlin_session=$STAFF_SESSION" --count "$per_round" >> "$WORK/http-new-$kind.txt"
+        # A new sqlite3 session: its first run reads the schema and is dropped too.
+        label_times "$SQL_SCOPED" "$kind" $(( per_round + 1 )) | tail -n +2 >> "$WORK/sql-$kind.txt"
+    done
     codes=$(cat "$WORK/http-$kind.txt" "$WORK/http-new-$kind.txt" | awk '{ c[$1]++ } END { for (k in c) printf "%s×%d ", k, c[k] }')
     read -r hp50 hp95 _ < <(awk '{ print $2 * 1000 }' "$WORK/http-$kind.txt" | percentiles)
     read -r _ np95 _ < <(awk '{ print $2 * 1000 }' "$WORK/http-new-$kind.txt" | percentiles)
-    read -r sp50 sp95 _ < <(label_times "$SQL_SCOPED" "$kind" "$REQUESTS" | percentiles)
+    read -r sp50 sp95 _ < <(percentiles < "$WORK/sql-$kind.txt")
     read -r kp50 _ _ < <(label_times "$SQL_SCOPED" "$kind" "$REQUESTS" "$CORE" | percentiles)
     read -r cp50 _ _ < <(label_times "$SQL_COUNTY" "$kind" "$REQUESTS" | percentiles)
     ratio=$(awk -v h="$hp95" -v s="$sp95" 'BEGIN { if (s > 0) printf "%.1f×", h / s; else print "-" }')
@@ -396,7 +409,9 @@ say "   http = curl time_total for GET /residents?q= (page rendered) on one kept
 say "   sends them; new = the same with a new TCP connection for each request, from one Python process"
 say "   (Tests/bench/new-connection-get.py: the handshake and the server's per-connection work, without a"
 say "   client process started per request, which a curl per request adds: about 1.5 ms here);"
-say "   sql = every statement the request runs, in sqlite3, CPU ms per request ($SQL_KIND);"
+say "   sql = every statement the request runs, in a warm sqlite3 session, CPU ms per request ($SQL_KIND);"
+say "   the three kinds of samples are taken in $ROUNDS rounds in turn, each round's first HTTP request and first"
+say "   sqlite3 run dropped (warm-up);"
 say "   core = the count and the page-of-ids statements only; county = the same request without a scope (nobody has"
 say "   that scope: it shows the search over all residents); ratio = http p95 / sql p95 (new: new p95 / sql p95)."
 say "   targets: search p95 < 50 ms, and within 2× of direct sqlite3."
