@@ -49,6 +49,12 @@ struct ImportReport: Sendable, Codable, Equatable {
         var seconds: Double
     }
 
+    /// Takes the clock's elapsed time and laps so far.
+    mutating func time(by clock: ImportClock) {
+        seconds = clock.elapsed
+        phases = clock.phases
+    }
+
     /// "read 0.10 s, check 0.36 s, …", for the log.
     var phaseSummary: String {
         phases.map { "\($0.phase) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", ")

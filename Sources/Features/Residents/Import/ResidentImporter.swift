@@ -64,7 +64,7 @@ enum ResidentImporter {
 
         func stop(_ message: String) throws -> ImportReport {
             report.fileError = message
-            report.seconds = clock.elapsed
+            report.time(by: clock)
             let final = report
             try database.write { db in try record(db, final) }
             return final
@@ -137,13 +137,12 @@ enum ResidentImporter {
             }
             finalize(plan)
             clock.lap("plan")
-            report.seconds = clock.elapsed
-            report.phases = clock.phases
+            report.time(by: clock)
             let final = report
             try database.write { db in try record(db, final) }
             return final
         }
-        var result = try database.pool.writeWithoutTransaction { db in
+        var written = try database.pool.writeWithoutTransaction { db in
             try withImportPragmas(db) {
                 var result = report
                 try db.inTransaction(.immediate) {
@@ -158,8 +157,7 @@ enum ResidentImporter {
                                             entityType: request.jobID == nil ? nil : "import_job", entityId: request.jobID,
                                             beforeJSON: nil, afterJSON: report.auditSummary)
                     }
-                    report.seconds = clock.elapsed
-                    report.phases = clock.phases
+                    report.time(by: clock)
                     try record(db, report)
                     result = report
                     return .commit
@@ -169,9 +167,8 @@ enum ResidentImporter {
         }
         // The stored report ends before the commit; the returned one (for the log) includes it.
         clock.lap("commit")
-        result.seconds = clock.elapsed
-        result.phases = clock.phases
-        return result
+        written.time(by: clock)
+        return written
     }
 
     /// Checks every record, in file order; large files on all cores, in slices.
