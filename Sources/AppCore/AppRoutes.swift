@@ -61,6 +61,7 @@ public struct AppRoutes: Sendable {
     /// Adds the middleware chain and error pages, and returns the router for the server.
     public func finish(fallback: @escaping Handler) -> Router {
         var router = self.router
+        env.pages.set(table.filter { $0.method == .get }.map(\.pattern))
         router.middleware = (env.serverTiming ? [ServerTimingMiddleware()] : [])
             + [SecurityHeadersMiddleware(), SessionMiddleware(env: env), CSRFMiddleware(env: env)]
         router.fallback = fallback

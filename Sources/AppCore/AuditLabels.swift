@@ -4,6 +4,7 @@ public enum AuditLabels {
     public static let actions: [(action: String, label: String)] = [
         ("session.login", "登录"),
         ("session.logout", "退出"),
+        ("login.unlock", "解除登录锁定"),
         ("user.create", "创建账号"),
         ("user.update", "修改账号"),
         ("user.deactivate", "停用账号"),
@@ -28,6 +29,7 @@ public enum AuditLabels {
         ("resident.merge", "合并重复记录"),
         ("resident.reveal_id", "查看完整身份证号"),
         ("resident.reveal_phone", "查看完整手机号"),
+        ("resident.search_full_number", "按完整号码查找居民"),
         ("resident.import", "导入居民"),
         ("resident.export", "导出居民"),
         ("visit.create", "登记走访"),

@@ -103,11 +103,52 @@ public struct Context: Sendable {
     /// Navigation sections whose pages exist; modules still to come stay out of the menu.
     static let builtSections: Set<String> = ["/", "/grids", "/residents", "/admin/users", "/admin/audit"]
 
-    /// Only same-site paths: `next=` parameters must not send people elsewhere.
+    /// Only same-site paths: `next=` parameters must not send people elsewhere. A path must
+    /// start with one `/` and hold no control character, backslash or `//` anywhere, also once
+    /// percent-decoded (browsers drop tabs and newlines inside URLs, and read `\` as `/`, so
+    /// `/\t/evil.example` would leave the site).
     public static func safeLocalPath(_ path: String) -> String {
-        guard path.hasPrefix("/"), !path.hasPrefix("//"), !path.hasPrefix("/\\"),
-              !path.contains(where: { $0 == "\r" || $0 == "\n" }) else { return "/" }
-        return path
+        isSafeLocalPath(path) && isSafeLocalPath(FormData.percentDecode(path) ?? "//") ? path : "/"
+    }
+
+    static func isSafeLocalPath(_ path: String) -> Bool {
+        guard path.utf8.first == UInt8(ascii: "/"), !path.contains("//") else { return false }
+        return !path.utf8.contains { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") }
+            && !path.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }
+    }
+
+    /// Where to go after signing in: `next` when it is a safe local path to a page that exists,
+    /// otherwise the dashboard.
+    public func pageAfterSignIn(_ next: String?) -> String {
+        guard let next else { return "/" }
+        let safe = Self.safeLocalPath(next)
+        let path = String(safe.prefix { $0 != "?" && $0 != "#" })
+        guard safe != "/", path != "/login", env.pages.contains(path) else { return "/" }
+        return safe
+    }
+}
+
+/// The paths of the pages (GET routes), filled once when the routes are finished: a `next=`
+/// parameter may only name one of them.
+public final class PageIndex: @unchecked Sendable {
+    private let lock = NSLock()
+    private var patterns: [[Substring]] = []
+
+    public init() {}
+
+    func set(_ patterns: [String]) {
+        lock.withLock { self.patterns = patterns.map { $0.split(separator: "/") } }
+    }
+
+    /// Whether a GET route matches `path` (`:name` segments match any one segment).
+    public func contains(_ path: String) -> Bool {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        let parts = segments.last == "" ? Array(segments.dropLast()) : Array(segments)
+        return lock.withLock {
+            patterns.contains { pattern in
+                pattern.count == parts.count && zip(pattern, parts).allSatisfy { $0.hasPrefix(":") ? !$1.isEmpty : $0 == $1 }
+            }
+        }
     }
 }
 

@@ -17,6 +17,8 @@ public struct AppEnvironment: Sendable {
     /// Send a Server-Timing header with every page (see `RequestTiming`).
     public let serverTiming: Bool
     public let logger: Logger
+    /// The pages that exist, for checking where a `next=` parameter may lead.
+    public let pages = PageIndex()
 
     public init(database: AppDatabase, templates: TemplateLibrary, secureCookies: Bool, trustProxy: Bool = false,
                 serverTiming: Bool = false, logger: Logger, hasher: PasswordHasher = PasswordHasher()) {

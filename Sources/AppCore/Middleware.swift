@@ -38,7 +38,14 @@ struct CSRFMiddleware: Middleware {
     func respond(to request: Request, next: (Request) throws -> HTTPResponse) throws -> HTTPResponse {
         // The methods that change state; anything else (GET, HEAD, OPTIONS, unknown methods)
         // goes on to the router, which answers 405 for what it does not serve.
-        guard Self.stateChanging.contains(request.method) else { return try next(request) }
+        guard Self.stateChanging.contains(request.method) else {
+            // A query with invalid UTF-8 (a search box) is refused like a form.
+            let query = request.http.head.query
+            if query.utf8.contains(UInt8(ascii: "%")), FormData(query: query).hasInvalidUTF8 {
+                throw HTTPError(.badRequest, FormData.invalidUTF8Message)
+            }
+            return try next(request)
+        }
         var request = request
         let rawType = request.headers["content-type"] ?? ""
         let contentType = rawType.lowercased()
@@ -55,6 +62,7 @@ struct CSRFMiddleware: Middleware {
             }
         } else {
             let form = FormData(urlEncoded: request.http.body.inlineBytes)
+            if form.hasInvalidUTF8 { throw HTTPError(.badRequest, FormData.invalidUTF8Message) }
             submitted = form["_csrf"]
             request[FormKey.self] = form
         }

@@ -82,39 +82,120 @@ public struct SessionStore: Sendable {
     }
 }
 
-/// Refuses sign-in for 15 minutes after 5 failures for one username or 20 from one address.
+/// Sign-in throttling (README "Security"). Failures count per account *and* address together:
+/// the first `freeFailures` of a pair are free, then each further attempt waits a delay that
+/// doubles from `firstDelay` up to `window`. A person signing in from another place is not held
+/// up by someone guessing elsewhere; only far higher ceilings per account and per address (a
+/// community office behind one NAT) stop a spread-out attack. An attempt is counted (as a
+/// failure until it succeeds) in the same transaction that admits it, so parallel requests
+/// cannot get more checks than the limit.
 public struct LoginThrottle: Sendable {
     public let database: AppDatabase
     public var window: TimeInterval = 15 * 60
-    public var maxFailuresPerUsername = 5
-    public var maxFailuresPerAddress = 20
+    public var freeFailures = 5
+    public var firstDelay: TimeInterval = 30
+    public var maxFailuresPerAccount = 50
+    public var maxFailuresPerAddress = 200
 
     public init(database: AppDatabase) {
         self.database = database
     }
 
-    public func isBlocked(username: String, ip: String) throws -> Bool {
-        let since = Timestamp.string(from: Date().addingTimeInterval(-window))
-        return try database.read { db in
-            let byName = try Int.fetchOne(db, sql: """
+    public enum Verdict: Sendable, Equatable {
+        /// Check the password; the attempt is already counted as a failure.
+        case admitted(attemptID: Int64)
+        /// Refused without checking; try again after this many seconds.
+        case blocked(retryAfter: Int)
+    }
+
+    /// Decides whether to check a password, and counts the attempt if so, in one write.
+    public func admit(username: String, ip: String, now: Date = Date()) throws -> Verdict {
+        let name = String(username.prefix(100))
+        let since = Timestamp.string(from: now.addingTimeInterval(-window))
+        return try database.write { db in
+            let pair = try Row.fetchOne(db, sql: """
+                SELECT count(*) AS failures, max(at) AS last FROM login_attempts
+                WHERE username = ? AND ip = ? AND at >= ? AND succeeded = 0
+                """, arguments: [name, ip, since])
+            let pairFailures: Int = pair?["failures"] ?? 0
+            var wait: TimeInterval = 0
+            if pairFailures >= freeFailures, let last = (pair?["last"] as String?).flatMap(Timestamp.date(from:)) {
+                let delay = min(window, firstDelay * pow(2, Double(min(pairFailures - freeFailures, 20))))
+                wait = last.addingTimeInterval(delay).timeIntervalSince(now)
+            }
+            let account = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM login_attempts WHERE username = ? AND at >= ? AND succeeded = 0
-                """, arguments: [username, since]) ?? 0
-            if byName >= maxFailuresPerUsername { return true }
-            let byAddress = try Int.fetchOne(db, sql: """
+                """, arguments: [name, since]) ?? 0
+            let address = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM login_attempts WHERE ip = ? AND at >= ? AND succeeded = 0
                 """, arguments: [ip, since]) ?? 0
-            return byAddress >= maxFailuresPerAddress
+            if account >= maxFailuresPerAccount || address >= maxFailuresPerAddress { wait = max(wait, window) }
+            if wait > 0 { return .blocked(retryAfter: Int(wait.rounded(.up))) }
+            try db.execute(sql: "INSERT INTO login_attempts (username, ip, at, succeeded) VALUES (?, ?, ?, 0)",
+                           arguments: [name, ip, Timestamp.string(from: now)])
+            return .admitted(attemptID: db.lastInsertedRowID)
         }
     }
 
-    public func record(username: String, ip: String, succeeded: Bool) throws {
+    /// The admitted attempt succeeded: it stops counting, and so do the pair's earlier failures.
+    public func succeeded(_ attemptID: Int64, username: String, ip: String) throws {
         try database.write { db in
-            try db.execute(sql: "INSERT INTO login_attempts (username, ip, succeeded) VALUES (?, ?, ?)",
-                           arguments: [String(username.prefix(100)), ip, succeeded ? 1 : 0])
-            if succeeded {
-                // A successful sign-in clears the account's failures (not the address's).
-                try db.execute(sql: "DELETE FROM login_attempts WHERE username = ? AND succeeded = 0", arguments: [username])
+            try db.execute(sql: "UPDATE login_attempts SET succeeded = 1 WHERE id = ?", arguments: [attemptID])
+            try db.execute(sql: "DELETE FROM login_attempts WHERE username = ? AND ip = ? AND succeeded = 0",
+                           arguments: [String(username.prefix(100)), ip])
+        }
+    }
+
+    /// A lock as the admin sees it: an account from one address, a whole account, or an address.
+    public struct Lock: Sendable, Equatable {
+        public enum Kind: String, Sendable { case pair, account, address }
+        public let kind: Kind
+        public let username: String
+        public let ip: String
+        public let failures: Int
+        public let lastAt: String
+    }
+
+    /// The pairs, accounts and addresses that are held up now (failures within the window).
+    public func locks(now: Date = Date()) throws -> [Lock] {
+        let since = Timestamp.string(from: now.addingTimeInterval(-window))
+        return try database.read { db in
+            func fetch(_ kind: Lock.Kind, _ sql: String, _ limit: Int) throws -> [Lock] {
+                try Row.fetchAll(db, sql: sql, arguments: [since, limit]).map {
+                    Lock(kind: kind, username: $0["username"] ?? "", ip: $0["ip"] ?? "", failures: $0["failures"], lastAt: $0["last"])
+                }
             }
+            return try fetch(.account, """
+                SELECT username, '' AS ip, count(*) AS failures, max(at) AS last FROM login_attempts
+                WHERE at >= ? AND succeeded = 0 GROUP BY username HAVING count(*) >= ? ORDER BY last DESC
+                """, maxFailuresPerAccount)
+                + fetch(.address, """
+                SELECT '' AS username, ip, count(*) AS failures, max(at) AS last FROM login_attempts
+                WHERE at >= ? AND succeeded = 0 GROUP BY ip HAVING count(*) >= ? ORDER BY last DESC
+                """, maxFailuresPerAddress)
+                + fetch(.pair, """
+                SELECT username, ip, count(*) AS failures, max(at) AS last FROM login_attempts
+                WHERE at >= ? AND succeeded = 0 GROUP BY username, ip HAVING count(*) >= ? ORDER BY last DESC LIMIT 200
+                """, freeFailures)
+        }
+    }
+
+    /// Lifts a lock by forgetting its failures; audited with how many there were.
+    public func lift(_ kind: Lock.Kind, username: String, ip: String, by actor: AuditActor) throws -> Int {
+        try database.write { db in
+            let condition: String
+            let arguments: StatementArguments
+            switch kind {
+            case .pair: (condition, arguments) = ("username = ? AND ip = ?", [username, ip])
+            case .account: (condition, arguments) = ("username = ?", [username])
+            case .address: (condition, arguments) = ("ip = ?", [ip])
+            }
+            try db.execute(sql: "DELETE FROM login_attempts WHERE succeeded = 0 AND " + condition, arguments: arguments)
+            let removed = db.changesCount
+            struct Lifted: Encodable { let kind, username, ip: String; let failures: Int }
+            try AuditLog.record(db, actor: actor, action: "login.unlock", entityType: nil, entityId: nil, before: nil as Lifted?,
+                                after: Lifted(kind: kind.rawValue, username: username, ip: ip, failures: removed))
+            return removed
         }
     }
 }

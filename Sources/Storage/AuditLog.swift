@@ -146,6 +146,14 @@ public enum AuditLog {
     }
 
     /// Number of entries matching `filter`.
+    /// The `reason` an entry's JSON gives (reveals and full exports ask for one), if any.
+    public static func reason(inJSON json: String?) -> String? {
+        guard let data = json?.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let reason = object["reason"] as? String, !reason.isEmpty else { return nil }
+        return reason
+    }
+
     public static func count(_ db: Database, filter: AuditFilter = AuditFilter()) throws -> Int {
         let (conditions, arguments) = whereClause(filter)
         let whereSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")

@@ -3,7 +3,8 @@
 ///
 /// Repeated names are all kept in arrival order (a `<select multiple>` or several checkboxes
 /// named `tags` send one pair each). Decoding never fails: invalid percent escapes are kept
-/// literally and invalid UTF-8 becomes U+FFFD, so hostile input yields odd strings, not a crash.
+/// literally and invalid UTF-8 becomes U+FFFD, so hostile input yields odd strings, not a crash;
+/// `hasInvalidUTF8` tells so, and the application refuses such a form rather than store it.
 public struct FormData: Sendable, Equatable, Sequence {
     public struct Field: Sendable, Equatable {
         public var name: String
@@ -16,6 +17,10 @@ public struct FormData: Sendable, Equatable, Sequence {
     }
 
     public private(set) var fields: [Field]
+    /// A name or value was not valid UTF-8 once decoded (its bad bytes became U+FFFD).
+    public private(set) var hasInvalidUTF8 = false
+    /// What a person is told when their form was refused for it.
+    public static let invalidUTF8Message = "提交的内容含有无法识别的字符（不是有效的 UTF-8 编码），未保存。请检查输入后重试。"
 
     public init() { fields = [] }
 
@@ -43,10 +48,9 @@ public struct FormData: Sendable, Equatable, Sequence {
             if stop > start {
                 let pair = bytes[start..<stop]
                 if let eq = pair.firstIndex(of: UInt8(ascii: "=")) {
-                    fields.append(Field(name: FormData.decodeLossy(pair[start..<eq]),
-                                        value: FormData.decodeLossy(pair[(eq + 1)..<stop])))
+                    fields.append(Field(name: decode(pair[start..<eq]), value: decode(pair[(eq + 1)..<stop])))
                 } else {
-                    fields.append(Field(name: FormData.decodeLossy(pair), value: ""))
+                    fields.append(Field(name: decode(pair), value: ""))
                 }
             }
             start = stop + 1
@@ -117,8 +121,12 @@ public struct FormData: Sendable, Equatable, Sequence {
 
     // MARK: - Internals
 
-    static func decodeLossy(_ bytes: ArraySlice<UInt8>) -> String {
-        String(decoding: decodeBytes(bytes, plusAsSpace: true), as: UTF8.self)
+    /// Decodes one name or value, noting invalid UTF-8.
+    private mutating func decode(_ bytes: ArraySlice<UInt8>) -> String {
+        let decoded = Self.decodeBytes(bytes, plusAsSpace: true)
+        if let text = String(validating: decoded, as: UTF8.self) { return text }
+        hasInvalidUTF8 = true
+        return String(decoding: decoded, as: UTF8.self)
     }
 
     static func decodeBytes(_ bytes: some RandomAccessCollection<UInt8>, plusAsSpace: Bool) -> [UInt8] {

@@ -57,6 +57,11 @@ public struct MultipartError: Error, Sendable, Equatable, CustomStringConvertibl
                        message: "上传的表单格式有误，请重新提交", detail: detail)
     }
 
+    static func invalidText(name: String) -> MultipartError {
+        MultipartError(kind: .malformed, status: .badRequest, message: FormData.invalidUTF8Message,
+                       detail: "field \"\(name.prefix(100))\" is not valid UTF-8")
+    }
+
     static func incomplete() -> MultipartError {
         MultipartError(kind: .incomplete, status: .badRequest,
                        message: "上传的内容不完整，请重新提交",

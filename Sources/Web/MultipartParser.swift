@@ -327,7 +327,10 @@ public struct MultipartParser: Sendable {
                                           contentType: current.contentType, path: current.path, size: current.size))
             }
         } else {
-            fields.append(current.name, String(decoding: current.fieldBytes, as: UTF8.self))
+            guard let text = String(validating: current.fieldBytes, as: UTF8.self) else {
+                throw .invalidText(name: current.name)
+            }
+            fields.append(current.name, text)
         }
     }
 

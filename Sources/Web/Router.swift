@@ -20,12 +20,10 @@ public struct Request: Sendable {
     /// A route parameter such as `id` in `/residents/:id`.
     public func parameter(_ name: String) -> String? { parameters[name] }
 
-    /// A route parameter that must be a positive integer id; otherwise a 404 (a malformed id
-    /// names no record).
+    /// A route parameter that must be a positive integer id in canonical decimal form (no sign,
+    /// no leading zero: `/residents/01` and `/residents/+1` name no record); otherwise a 404.
     public func id(_ name: String = "id") throws -> Int64 {
-        guard let text = parameters[name], let value = Int64(text), value > 0 else {
-            throw HTTPError(.notFound)
-        }
+        guard let text = parameters[name], let value = canonicalID(text) else { throw HTTPError(.notFound) }
         return value
     }
 
@@ -321,4 +319,12 @@ public final class RouterHandler: HTTPHandler {
             return router.errorResponder(request, HTTPError(.internalServerError))
         }
     }
+}
+
+/// A positive id written canonically: digits only, the first not 0, no more than fits.
+public func canonicalID(_ text: some StringProtocol) -> Int64? {
+    let bytes = text.utf8
+    guard let first = bytes.first, first >= UInt8(ascii: "1"), first <= UInt8(ascii: "9"), bytes.count <= 19,
+          bytes.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+    return Int64(text)
 }

@@ -335,7 +335,7 @@ import Testing
         let app = try TestApp()
         let target = try app.makeUser("target", role: .staff)
         let adminRoutes = app.app.routeTable.filter { $0.pattern.hasPrefix("/admin") }
-        #expect(adminRoutes.count == 12)
+        #expect(adminRoutes.count == 14)
         for route in adminRoutes {
             #expect(route.permission == (route.pattern == "/admin/audit" ? .viewAudit : .manageUsers), "\(route.pattern)")
         }

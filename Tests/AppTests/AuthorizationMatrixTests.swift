@@ -38,6 +38,8 @@ import Web
         "GET /admin/users/:id/deactivate": admins,
         "POST /admin/users/:id/deactivate": admins,
         "POST /admin/users/:id/activate": admins,
+        "GET /admin/locks": admins,
+        "POST /admin/locks/lift": admins,
         "GET /admin/audit": admins,
         "GET /grids": gridReaders,
         "GET /grids/:id": gridReaders,

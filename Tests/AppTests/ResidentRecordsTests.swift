@@ -539,14 +539,29 @@ import Testing
         let id = try Self.create(staff, name: "褚四", id: number, house: house, [("phone", "13600002222")])
         let page = try staff.get("/residents/\(id)")
         #expect(page.text.contains("显示完整号码"))
-        let revealed = try staff.post("/residents/\(id)/reveal", [("what", "id_number")])
+        let noReason = try staff.post("/residents/\(id)/reveal", [("what", "id_number")])
+        #expect(noReason.status == 422)
+        #expect(noReason.text.contains("请选择查看完整号码的原因"))
+        #expect(!noReason.text.contains(number))
+        let vague = try staff.post("/residents/\(id)/reveal", [("what", "id_number"), ("reason", "其他")])
+        #expect(vague.status == 422)
+        #expect(try app.auditCount(action: "resident.reveal_id") == 0)
+        let revealed = try staff.post("/residents/\(id)/reveal", [("what", "id_number"), ("reason", "入户核对")])
         #expect(revealed.status == 200)
         #expect(revealed.text.contains(number))
         #expect(!revealed.text.contains("13600002222"))
         #expect(try app.auditCount(action: "resident.reveal_id") == 1)
-        let phone = try staff.post("/residents/\(id)/reveal", [("what", "phone")])
+        let phone = try staff.post("/residents/\(id)/reveal", [("what", "phone"), ("reason", "其他"), ("reason_other", "社区电话回访")])
         #expect(phone.text.contains("13600002222"))
         #expect(try app.auditCount(action: "resident.reveal_phone") == 1)
+        let reasons = try app.database.read { db in
+            try String.fetchAll(db, sql: "SELECT json_extract(after_json, '$.reason') FROM audit_log WHERE action LIKE 'resident.reveal%' ORDER BY id")
+        }
+        #expect(reasons == ["入户核对", "其他：社区电话回访"])
+        // The reason shows on the record's history and in the admin's audit log.
+        #expect(try staff.get("/residents/\(id)").text.contains("原因：其他：社区电话回访"))
+        let admin = try app.signedIn(.admin)
+        #expect(try admin.get("/admin/audit?action=resident.reveal_id").text.contains("原因：入户核对"))
         #expect(!(try staff.get("/residents/\(id)").text.contains(number)), "not kept after the response")
 
         let coordinator = try app.signedIn(.coordinator)
@@ -554,7 +569,7 @@ import Testing
         #expect(seen.status == 200)
         #expect(!seen.text.contains(number))
         #expect(!seen.text.contains("显示完整号码"))
-        #expect(try coordinator.post("/residents/\(id)/reveal", [("what", "id_number")]).status == 403)
+        #expect(try coordinator.post("/residents/\(id)/reveal", [("what", "id_number"), ("reason", "入户核对")]).status == 403)
         #expect(try app.auditCount(action: "resident.reveal_id") == 1)
     }
 
@@ -569,7 +584,7 @@ import Testing
         #expect(try outsider.get("/residents/\(id)/edit").status == 404)
         #expect(try outsider.post("/residents/\(id)/edit", [("name", "改名"), ("id_number", number)]).status == 404)
         #expect(try outsider.post("/residents/\(id)/move-out", [("ended_on", "")]).status == 404)
-        #expect(try outsider.post("/residents/\(id)/reveal", [("what", "id_number")]).status == 404)
+        #expect(try outsider.post("/residents/\(id)/reveal", [("what", "id_number"), ("reason", "入户核对")]).status == 404)
         #expect(try outsider.get("/houses/\(house)").status == 404)
         #expect(try outsider.get("/residents/new?house_id=\(house)").status == 404)
         let sneaky = try outsider.post("/residents/new", [("name", "蒋六"), ("id_number", try Self.idNumber("19600101", 83)),

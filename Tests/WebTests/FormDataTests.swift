@@ -37,6 +37,8 @@ import Testing
     @Test func invalidUTF8BecomesReplacementCharacterInForms() {
         let form = FormData(query: "q=%FF%FEok")
         #expect(form["q"] == "\u{FFFD}\u{FFFD}ok")
+        #expect(form.hasInvalidUTF8)
+        #expect(!FormData(query: "q=%E7%8E%8B").hasInvalidUTF8)
     }
 
     @Test func percentDecodeReturnsNilForInvalidUTF8() {

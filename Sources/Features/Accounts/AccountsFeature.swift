@@ -35,7 +35,7 @@ public enum AccountsFeature {
         }
         var data = form.context()
         data["csrfToken"] = token
-        data["next"] = Context.safeLocalPath(ctx.query["next"] ?? form.value("next"))
+        data["next"] = ctx.pageAfterSignIn(ctx.query["next"] ?? form.value("next"))
         if let error { data["error"] = error }
         var response = try ctx.render("login", title: "登录", data, status: status)
         if let newCookie { response.headers.add("Set-Cookie", newCookie.headerValue) }
@@ -52,20 +52,28 @@ public enum AccountsFeature {
         if state.hasErrors { return try loginPage(ctx, form: state, status: .unprocessableContent) }
 
         let ip = ctx.clientAddress
-        if try ctx.env.throttle.isBlocked(username: username, ip: ip) {
-            return try loginPage(ctx, form: state, error: "登录失败次数过多，已暂时锁定。请 15 分钟后再试，或联系系统管理员。",
-                                 status: .tooManyRequests)
+        let attemptID: Int64
+        switch try ctx.env.throttle.admit(username: username, ip: ip) {
+        case .admitted(let id): attemptID = id
+        case .blocked(let seconds):
+            let wait = seconds < 60 ? "\(seconds) 秒" : "\((seconds + 59) / 60) 分钟"
+            var response = try loginPage(ctx, form: state, error: "登录失败次数过多，已暂时锁定。请 \(wait)后再试，或联系系统管理员解除锁定。",
+                                         status: .tooManyRequests)
+            response.headers.add("Retry-After", String(seconds))
+            return response
         }
         guard let user = try ctx.env.users.authenticate(username: username, password: password) else {
-            try ctx.env.throttle.record(username: username, ip: ip, succeeded: false)
             return try loginPage(ctx, form: state, error: "用户名或密码不正确，或账号已停用。", status: .unprocessableContent)
         }
-        try ctx.env.throttle.record(username: username, ip: ip, succeeded: true)
+        try ctx.env.throttle.succeeded(attemptID, username: username, ip: ip)
+        // Signing in as someone else in the same browser ends the session it had.
+        if let previous = ctx.session {
+            try ctx.env.sessions.delete(tokenHash: previous.tokenHash, user: previous.user, by: ctx.actor)
+        }
         let actor = AuditActor(userID: user.id, name: "\(user.displayName)（\(user.username)）", ip: ip)
         let (token, _) = try ctx.env.sessions.create(for: user, userAgent: ctx.request.headers["user-agent"], ip: ip, by: actor)
 
-        let next = Context.safeLocalPath(form["next"] ?? "/")
-        var response = ctx.redirect(user.mustChangePassword ? "/account/password" : (next == "/login" ? "/" : next))
+        var response = ctx.redirect(user.mustChangePassword ? "/account/password" : ctx.pageAfterSignIn(form["next"]))
         var cookie = SetCookie(name: CookieName.session, value: token)
         cookie.maxAge = Int(ctx.env.sessions.absoluteTimeout)
         cookie.secure = ctx.env.secureCookies

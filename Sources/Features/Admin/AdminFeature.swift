@@ -23,6 +23,9 @@ public enum AdminFeature {
         routes.post("/admin/users/:id/deactivate", .manageUsers) { ctx in try UserPages.deactivate(ctx) }
         routes.post("/admin/users/:id/activate", .manageUsers) { ctx in try UserPages.activate(ctx) }
 
+        routes.get("/admin/locks", .manageUsers) { ctx in try LockPages.index(ctx) }
+        routes.post("/admin/locks/lift", .manageUsers) { ctx in try LockPages.lift(ctx) }
+
         routes.get("/admin/audit", .viewAudit) { ctx in try AuditPages.index(ctx) }
     }
 }

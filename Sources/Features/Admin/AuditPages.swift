@@ -163,6 +163,7 @@ enum AuditPages {
         let changed = changedFields(before: entry.beforeJSON, after: entry.afterJSON)
         row["changed"] = changed.joined(separator: "、")
         row["hasChanged"] = !changed.isEmpty
+        if let reason = AuditLog.reason(inJSON: entry.afterJSON) { row["reason"] = reason }
         return row
     }
 

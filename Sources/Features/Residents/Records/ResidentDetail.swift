@@ -46,9 +46,11 @@ enum ResidentDetail {
         return try render(ctx, row)
     }
 
-    static func render(_ ctx: Context, _ row: ResidentRow, revealed: [String: String] = [:], visitState: FormState? = nil,
-                       status: HTTPStatus = .ok) throws -> HTTPResponse {
+    static func render(_ ctx: Context, _ row: ResidentRow, revealed: [String: String] = [:], revealError: String? = nil,
+                       visitState: FormState? = nil, status: HTTPStatus = .ok) throws -> HTTPResponse {
         var data = try context(ctx, row)
+        if let revealError { data["revealError"] = revealError }
+        data["revealReasons"] = RevealReason.choices
         if let id = revealed["id_number"] { data["revealedID"] = id }
         if let phone = revealed["phone"] { data["revealedPhone"] = phone }
         var visit = visitState ?? FormState(values: ["visited_on": ChinaDate.today()])
@@ -65,12 +67,15 @@ enum ResidentDetail {
                 "id": String(row.id), "name": row.name, "status": RecordLabels.status(row.status),
                 "statusBadge": RecordLabels.statusBadge(row.status), "isActive": row.isActive, "isMerged": row.isMerged,
                 "isMovedOut": row.isMovedOut, "maskedID": Mask.idNumber(row.idNumber), "maskedPhone": Mask.phone(row.phone),
-                "hasPhone": row.phone != nil, "sex": RecordLabels.sex(row.sex), "birthDate": row.birthDate,
+                "hasPhone": row.phone != nil, "sex": RecordLabels.sex(row.sex),
                 "political": Vocabulary.politicalStatusName(row.politicalStatus), "separated": row.separated,
                 "notes": row.notes, "hasNotes": !row.notes.isEmpty, "createdAt": ChinaDate.localTime(row.createdAt),
                 "updatedAt": ChinaDate.localTime(row.updatedAt),
             ]
             if let age = ChinaDate.age(birthDate: row.birthDate, today: today) { resident["age"] = age }
+            // With the birth date, a masked ID number leaves two digits unknown: only roles that
+            // may reveal see it; the others see the age.
+            if ctx.may(.revealPersonalData) { resident["birthDate"] = row.birthDate }
             data["resident"] = resident
 
             let canManage = ctx.may(.manageResidents) && !row.isMerged
@@ -169,6 +174,8 @@ enum ResidentDetail {
                 var summary = ""
                 if entry.action == "resident.update" || entry.action.hasPrefix("resident.move") || entry.action == "resident.end_residence" {
                     summary = RecordLabels.changedFields(before: entry.beforeJSON, after: entry.afterJSON)
+                } else if let reason = AuditLog.reason(inJSON: entry.afterJSON) {
+                    summary = "原因：" + reason
                 }
                 return ["at": ChinaDate.localTime(entry.at), "actor": entry.actorName,
                         "action": RecordLabels.actions[entry.action] ?? entry.action, "summary": summary,
@@ -189,8 +196,14 @@ enum ResidentDetail {
         guard let field = ResidentStore.RevealField(rawValue: ctx.field("what", max: 20)) else {
             throw HTTPError(.badRequest, "请选择要显示的号码（身份证号或手机号）")
         }
+        let reason: String
+        switch RevealReason.parse(choice: ctx.field("reason", max: 20), other: ctx.field("reason_other", max: 200)) {
+        case .success(let text): reason = text
+        case .failure(let problem):
+            return try render(ctx, row, revealError: problem.message, status: .unprocessableContent)
+        }
         return try RecordResponses.perform(ctx, back: "/residents/\(row.id)") {
-            let value = try ctx.residentStore.reveal(row.id, field, scope: ctx.recordScope, by: ctx.actor)
+            let value = try ctx.residentStore.reveal(row.id, field, reason: reason, scope: ctx.recordScope, by: ctx.actor)
             var revealed: [String: String] = [:]
             if let value { revealed[field.rawValue] = value }
             return try render(ctx, row, revealed: revealed)

@@ -431,15 +431,26 @@ struct ResidentStore: Sendable {
     }
 
     /// The full ID number or phone, with its audit entry (`resident.reveal_id` / `reveal_phone`).
-    func reveal(_ id: Int64, _ field: RevealField, scope: Scope, by actor: AuditActor) throws -> String? {
+    func reveal(_ id: Int64, _ field: RevealField, reason: String, scope: Scope, by actor: AuditActor) throws -> String? {
         try database.write { db in
             let current = try ResidentRow.require(db, id, in: scope)
             let value = field == .idNumber ? current.idNumber : current.phone
             guard let value else { return nil }
-            struct Revealed: Encodable { let field: String }
+            struct Revealed: Encodable { let field: String; let reason: String }
             try AuditLog.record(db, actor: actor, action: field == .idNumber ? "resident.reveal_id" : "resident.reveal_phone",
-                                entityType: "resident", entityId: id, before: nil as Revealed?, after: Revealed(field: field.rawValue))
+                                entityType: "resident", entityId: id, before: nil as Revealed?,
+                                after: Revealed(field: field.rawValue, reason: reason))
             return value
+        }
+    }
+
+    /// A search by a complete ID number or phone, audited like a reveal: who, when, the numbers
+    /// masked, and how many residents matched.
+    func recordNumberSearch(_ numbers: [NumberQuery], matches: Int, by actor: AuditActor) throws {
+        struct Searched: Encodable { let numbers: [String]; let matches: Int }
+        try database.write { db in
+            try AuditLog.record(db, actor: actor, action: "resident.search_full_number", entityType: nil, entityId: nil,
+                                before: nil as Searched?, after: Searched(numbers: numbers.map(\.maskedForAudit), matches: matches))
         }
     }
 

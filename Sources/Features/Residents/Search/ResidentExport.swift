@@ -31,6 +31,7 @@ enum ResidentExport {
     static func respond(_ ctx: Context) throws -> HTTPResponse {
         let filter = ResidentFilter(query: ctx.query)
         let scopePath = ctx.principal?.scope.path
+        try NumberSearch.check(ctx, SearchText(filter.q))
         let reveal = ctx.may(.revealPersonalData)
         let today = ChinaDay.of()
         let query = try ctx.database.read { db in

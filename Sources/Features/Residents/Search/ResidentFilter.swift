@@ -94,7 +94,15 @@ struct ResidentFilter: Sendable, Equatable {
     }
 
     /// For the audit entry of an export.
+    /// The filter as the audit log keeps it: complete numbers in the search text masked.
     var auditRecord: [String: String] {
-        Dictionary(uniqueKeysWithValues: queryItems.map { ($0.name, $0.value) })
+        Dictionary(uniqueKeysWithValues: queryItems.map { item in
+            guard item.name == "q" else { return (item.name, item.value) }
+            let words = item.value.split(separator: " ").map { word in
+                let number = NumberQuery.classify(String(word))
+                return number.isFullNumber ? number.maskedForAudit : String(word)
+            }
+            return (item.name, words.joined(separator: " "))
+        })
     }
 }

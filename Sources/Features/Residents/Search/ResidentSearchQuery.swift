@@ -118,16 +118,20 @@ struct ResidentSearchQuery: Sendable {
     init(filter: ResidentFilter, areaPath: String?, matchesNothing: Bool = false, today: ChinaDay = .of(), stats: Stats = Stats()) {
         self.filter = filter
         self.areaPath = areaPath
-        self.matchesNothing = matchesNothing
+        let text = SearchText(filter.q)
+        // A partial number is refused before a query is made; should one get here, it matches nothing.
+        self.matchesNothing = matchesNothing || text.hasPartialNumber
         self.today = today
         self.stats = stats
-        self.words = SearchText(filter.q).words
+        self.words = text.words
     }
 
     /// Resolves the grid filter against the scope, reads the estimates and builds the query.
-    static func make(_ db: Database, filter: ResidentFilter, scopePath: String?, today: ChinaDay = .of()) throws -> ResidentSearchQuery {
+    /// `refused`: the search was not allowed (see `NumberSearch`): the query matches nothing.
+    static func make(_ db: Database, filter: ResidentFilter, scopePath: String?, today: ChinaDay = .of(),
+                     refused: Bool = false) throws -> ResidentSearchQuery {
         var areaPath = scopePath
-        var matchesNothing = false
+        var matchesNothing = refused
         if let gridID = filter.gridID {
             let path = try String.fetchOne(db.cachedStatement(sql: "SELECT path FROM grids WHERE id = ?"), arguments: [gridID])
             if let path, scopePath.map({ GridPath.isInSubtree(path, of: $0) }) ?? true {

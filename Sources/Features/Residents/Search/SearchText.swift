@@ -26,15 +26,22 @@ struct SearchText: Sendable, Equatable {
     static let maximumLength = 50
 
     let words: [[SearchAlternative]]
+    /// The words that name a complete ID number or phone: only roles that may reveal search so,
+    /// and each such search is audited.
+    let fullNumbers: [NumberQuery]
+    /// A word asked for more of a number than its visible tail without naming all of it.
+    let hasPartialNumber: Bool
 
     var isEmpty: Bool { words.isEmpty }
 
     init(_ raw: String) {
         let text = Self.normalized(String(raw.prefix(Self.maximumLength)))
-        words = text.split(whereSeparator: { $0.isWhitespace || $0 == "," || $0 == "，" || $0 == "、" })
-            .prefix(Self.maximumWords)
-            .map { Self.alternatives(for: String($0)) }
-            .filter { !$0.isEmpty }
+        let parts = text.split(whereSeparator: { $0.isWhitespace || $0 == "," || $0 == "，" || $0 == "、" })
+            .prefix(Self.maximumWords).map(String.init)
+        let numbers = parts.map(NumberQuery.classify)
+        fullNumbers = numbers.filter(\.isFullNumber)
+        hasPartialNumber = numbers.contains(.partial)
+        words = hasPartialNumber ? [] : parts.map(Self.alternatives(for:)).filter { !$0.isEmpty }
     }
 
     /// Full-width ASCII (`１２３４`, `Ｘ`) as typed by Chinese input methods becomes half-width.
@@ -57,19 +64,17 @@ struct SearchText: Sendable, Equatable {
     static func alternatives(for word: String) -> [SearchAlternative] {
         let chars = Array(word)
         guard !chars.isEmpty else { return [] }
-        // Digits only: a phone or ID tail when long enough, a room number when short.
-        if chars.allSatisfy(isDigit) {
-            var result: [SearchAlternative] = []
-            if chars.count >= 4 && chars.count <= 11 { result.append(.phoneTail(word)) }
-            if chars.count >= 4 && chars.count <= 18 { result.append(.idTail(word)) }
-            if chars.count <= 3 { result.append(.house(gridName: nil, unit: nil, room: word)) }
-            return result
+        // Numbers: the visible tail of a phone or ID number, or a complete one (see NumberQuery).
+        switch NumberQuery.classify(word) {
+        case .visibleTail(let tail):
+            return tail.hasSuffix("X") ? [.idTail(tail)] : [.phoneTail(tail), .idTail(tail)]
+        case .fullPhone(let phone): return [.phoneTail(phone)]
+        case .fullIDNumber(let id): return [.idTail(id)]
+        case .partial: return []
+        case .none: break
         }
-        // Digits ending with X: the end of an ID number.
-        if chars.count >= 2, chars.count <= 18, let last = chars.last, last == "x" || last == "X",
-           chars.dropLast().allSatisfy(isDigit) {
-            return [.idTail(word.uppercased())]
-        }
+        // Up to three digits: a room number.
+        if chars.allSatisfy(isDigit) { return [.house(gridName: nil, unit: nil, room: word)] }
         if let house = house(in: chars) { return [house] }
         if chars.count == 1 { return [.surname(word)] }
         // Names hold no digits: "1号楼" can only be a place.
