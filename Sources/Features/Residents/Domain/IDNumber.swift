@@ -56,7 +56,7 @@ public struct IDNumber: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Validates and normalizes: trims spaces, accepts a lowercase x, converts 15 digits.
-    public static func parse(_ input: String, today: Date = Date()) -> Result<IDNumber, Problem> {
+    public static func parse(_ input: String, today: Date) -> Result<IDNumber, Problem> {
         var text = input.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
         text.removeAll { $0 == " " }
         if text.isEmpty { return .failure(.empty) }
@@ -95,7 +95,7 @@ public struct IDNumber: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Age in whole years on `date` (China Standard Time).
-    public func age(on date: Date = Date()) -> Int {
+    public func age(on date: Date) -> Int {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "Asia/Shanghai") ?? .current
         let now = calendar.dateComponents([.year, .month, .day], from: date)

@@ -32,7 +32,7 @@ enum ResidentExport {
         let filter = ResidentFilter(query: ctx.query)
         let scopePath = ctx.principal?.scope.path
         let reveal = ctx.may(.revealPersonalData)
-        let today = ChinaDay.of()
+        let today = ChinaDay.of(ctx.clock.now)
         let query = try ctx.database.read { db in
             try ResidentSearchQuery.make(db, filter: filter, scopePath: scopePath, today: today)
         }

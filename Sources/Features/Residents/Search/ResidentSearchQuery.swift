@@ -115,7 +115,7 @@ struct ResidentSearchQuery: Sendable {
     let stats: Stats
     let words: [[SearchAlternative]]
 
-    init(filter: ResidentFilter, areaPath: String?, matchesNothing: Bool = false, today: ChinaDay = .of(), stats: Stats = Stats()) {
+    init(filter: ResidentFilter, areaPath: String?, matchesNothing: Bool = false, today: ChinaDay, stats: Stats = Stats()) {
         self.filter = filter
         self.areaPath = areaPath
         self.matchesNothing = matchesNothing
@@ -125,7 +125,7 @@ struct ResidentSearchQuery: Sendable {
     }
 
     /// Resolves the grid filter against the scope, reads the estimates and builds the query.
-    static func make(_ db: Database, filter: ResidentFilter, scopePath: String?, today: ChinaDay = .of()) throws -> ResidentSearchQuery {
+    static func make(_ db: Database, filter: ResidentFilter, scopePath: String?, today: ChinaDay) throws -> ResidentSearchQuery {
         var areaPath = scopePath
         var matchesNothing = false
         if let gridID = filter.gridID {
