@@ -1,6 +1,6 @@
+import Domain
 import Foundation
 import GRDB
-import ResidentsFeature
 import Storage
 
 /// Houses 房屋 and residents 居民 for the demo county (`jinlin seed --residents N`).

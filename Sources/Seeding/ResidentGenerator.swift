@@ -1,4 +1,5 @@
-import ResidentsFeature
+import Domain
+
 
 /// Draws the houses and residents of the demo county, building by building, as batches of
 /// rows with batch-local references (a residence names its resident and house by their index

@@ -2,9 +2,9 @@ import Access
 import App
 import AppCore
 import ArgumentParser
+import Domain
 import Foundation
 import Seeding
-import ResidentsFeature
 import Storage
 
 /// `jinlin seed`: the deterministic demo county.

@@ -1,6 +1,7 @@
 import App
 import AppCore
 import Access
+import Domain
 import Foundation
 import GRDB
 import HTTPCore

@@ -1,4 +1,5 @@
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import Storage
