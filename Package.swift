@@ -5,7 +5,7 @@ import PackageDescription
 //   jinlin → App → {Web, Views, Storage, Security} ; Web → HTTPCore ; HTTPServer → HTTPCore
 // The HTTP layer (HTTPCore, HTTPServer, Web) knows nothing of the application.
 let feature: [Target.Dependency] = [
-    "AppCore", "Access", "Storage", "Views", "Web", "HTTPCore", "Security",
+    "AppCore", "Access", "Domain", "Storage", "Views", "Web", "HTTPCore", "Security",
     .product(name: "GRDB", package: "GRDB.swift"),
 ]
 
@@ -43,12 +43,17 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Views", dependencies: ["Access"]),
+        // What several modules share: ID and phone numbers, masks, vocabularies, house
+        // addresses, days in China, and the grid tree with its repository.
+        .target(name: "Domain", dependencies: [
+            "Storage", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         // Roles, the one authorization policy, and the scope of a grid subtree.
-        .target(name: "Access", dependencies: ["Storage"]),
+        .target(name: "Access", dependencies: ["Domain"]),
         .target(name: "Security", dependencies: ["CCrypt", .product(name: "Crypto", package: "swift-crypto")]),
         // What every feature stands on: accounts, sessions, CSRF, pages, routes with permissions.
         .target(name: "AppCore", dependencies: [
-            "HTTPCore", "Web", "Storage", "Views", "Security", "Access",
+            "HTTPCore", "Web", "Storage", "Domain", "Views", "Security", "Access",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -60,18 +65,19 @@ let package = Package(
         .target(name: "AdminFeature", dependencies: feature, path: "Sources/Features/Admin"),
         .target(name: "ResidentsFeature", dependencies: feature, path: "Sources/Features/Residents"),
         // The deterministic demo county (`jinlin seed`); later modules add their data.
-        .target(name: "Seeding", dependencies: feature + ["ResidentsFeature"]),
+        .target(name: "Seeding", dependencies: feature),
 
         // The composition root.
         .target(name: "App", dependencies: [
-            "HTTPCore", "HTTPServer", "Web", "Storage", "Views", "Security", "Access", "AppCore",
+            "HTTPCore", "HTTPServer", "Web", "Storage", "Domain", "Views", "Security", "Access", "AppCore",
             "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "ResidentsFeature", "Seeding",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Executables
         .executableTarget(name: "jinlin", dependencies: [
-            "App", "HTTPServer",
+            "App", "AppCore", "Access", "Domain", "Storage", "Seeding", "HTTPServer",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -87,12 +93,12 @@ let package = Package(
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Web", "HTTPTestSupport"]),
         .testTarget(name: "WebTests", dependencies: ["Web", "HTTPCore"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Domain"]),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "Access", "TemplateTestSupport"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security"]),
-        .testTarget(name: "ResidentsTests", dependencies: ["ResidentsFeature"]),
+        .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "AppTests", dependencies: [
-            "App", "AppCore", "Access", "Storage", "HTTPServer", "HTTPCore", "Web", "Security", "HTTPTestSupport", "ResidentsFeature",
+            "App", "AppCore", "Access", "Domain", "Storage", "HTTPServer", "HTTPCore", "Web", "Security", "HTTPTestSupport", "ResidentsFeature",
             "TemplateTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],

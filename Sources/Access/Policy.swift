@@ -1,4 +1,4 @@
-import Storage
+import Domain
 
 /// What a route or an action needs. Every route names one, so the authorization matrix test can
 /// enumerate them; adding a route means deciding who may use it.

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Views
 
 /// Where the application finds its files and how it is served.
@@ -15,6 +16,8 @@ public struct AppConfiguration: Sendable {
     public var serverTiming = false
     /// How long a `/healthz` database check stands for (seconds).
     public var healthCheckInterval: Double = 1
+    /// The time the application reads (tests fix it).
+    public var clock: Clock = .live
     /// Run after every page render (the tests compare with swift-mustache).
     public var templateCheck: TemplateLibrary.RenderCheck?
 

@@ -29,7 +29,7 @@ public final class Application: Sendable {
     /// Opens (creating if needed) the database and applies pending migrations.
     public static func openDatabase(_ configuration: AppConfiguration, logger: Logger) throws -> AppDatabase {
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
-        let database = try AppDatabase(path: databasePath(in: configuration.dataDirectory))
+        let database = try AppDatabase(path: databasePath(in: configuration.dataDirectory), clock: configuration.clock)
         try Migrator.migrate(database: database, directory: configuration.migrationsDirectory, logger: logger)
         return database
     }
@@ -45,7 +45,7 @@ public final class Application: Sendable {
         self.environment = env
 
         var routes = AppRoutes(env: env)
-        let health = HealthCheck(interval: configuration.healthCheckInterval)
+        let health = HealthCheck(interval: configuration.healthCheckInterval, clock: env.clock)
         routes.get("/healthz", .anonymous) { ctx in
             // Answers only when the database does; monitors polling it hard share one check a second.
             try health.check { _ = try ctx.database.read { db in try Int.fetchOne(db, sql: "SELECT 1") } }
@@ -82,14 +82,16 @@ public final class Application: Sendable {
 /// The database check behind `/healthz`, run at most once per interval.
 final class HealthCheck: Sendable {
     private let interval: Double
+    private let clock: Clock
     private let last = Mutex<(at: Double, ok: Bool)>((-.infinity, false))
 
-    init(interval: Double) {
+    init(interval: Double, clock: Clock) {
         self.interval = interval
+        self.clock = clock
     }
 
     func check(_ probe: () throws -> Void) throws {
-        let now = Date().timeIntervalSinceReferenceDate
+        let now = clock.now.timeIntervalSinceReferenceDate
         let cached = last.withLock { $0 }
         if now - cached.at < interval {
             if cached.ok { return }

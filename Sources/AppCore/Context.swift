@@ -15,6 +15,8 @@ public struct Context: Sendable {
     public var user: User? { session?.user }
     public var principal: Principal? { session?.user.principal }
     public var database: AppDatabase { env.database }
+    /// The application's clock (`Clock`): every "now" of a handler.
+    public var clock: Clock { env.clock }
 
     /// The signed-in account; routes that need one are only reached with one.
     public func requireUser() throws -> User {

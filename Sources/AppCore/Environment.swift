@@ -7,6 +7,8 @@ import Views
 /// The services every feature uses, built once at start.
 public struct AppEnvironment: Sendable {
     public let database: AppDatabase
+    /// The database's clock: every "now" of a request.
+    public var clock: Clock { database.clock }
     public let templates: TemplateLibrary
     public let users: UserStore
     public let sessions: SessionStore

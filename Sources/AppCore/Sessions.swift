@@ -29,13 +29,15 @@ public struct SessionStore: Sendable {
         let token = randomToken()
         let hash = sha256Hex(token)
         let csrf = randomToken()
-        let expires = Timestamp.string(from: Date().addingTimeInterval(absoluteTimeout))
+        let now = database.clock.now
+        let expires = Timestamp.string(from: now.addingTimeInterval(absoluteTimeout))
         try database.write { db in
             // Expired sessions are swept at each sign-in rather than by a timer.
             try db.execute(sql: "DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?",
-                           arguments: [Timestamp.now(), Timestamp.string(from: Date().addingTimeInterval(-idleTimeout))])
+                           arguments: [Timestamp.string(from: now), Timestamp.string(from: now.addingTimeInterval(-idleTimeout))])
             try db.execute(sql: """
-                INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, user_agent, ip, created_at, last_seen_at)
+                VALUES (?, ?, ?, ?, ?, ?, \(Timestamp.nowSQL), \(Timestamp.nowSQL))
                 """, arguments: [hash, user.id, csrf, expires, userAgent.map { String($0.prefix(300)) }, ip])
             try db.execute(sql: "UPDATE users SET last_login_at = \(Timestamp.nowSQL) WHERE id = ?", arguments: [user.id])
             try AuditLog.record(db, actor: actor, action: "session.login", entityType: "user", entityId: user.id,
@@ -54,7 +56,7 @@ public struct SessionStore: Sendable {
     public func find(token: String) throws -> ActiveSession? {
         guard token.utf8.count >= 32, token.utf8.count <= 128 else { return nil }
         let hash = sha256Hex(token)
-        let now = Date()
+        let now = database.clock.now
         let found: (ActiveSession, String)? = try database.read { db in
             // A cached statement: prepared once per connection.
             guard let row = try Row.fetchOne(try db.cachedStatement(sql: Self.findSQL), arguments: [hash]) else { return nil }
@@ -109,7 +111,8 @@ public struct LoginThrottle: Sendable {
     }
 
     /// Decides whether to check a password, and counts the attempt if so, in one write.
-    public func admit(username: String, ip: String, now: Date = Date()) throws -> Verdict {
+    public func admit(username: String, ip: String) throws -> Verdict {
+        let now = database.clock.now
         let name = String(username.prefix(100))
         let since = Timestamp.string(from: now.addingTimeInterval(-window))
         return try database.write { db in
@@ -157,8 +160,8 @@ public struct LoginThrottle: Sendable {
     }
 
     /// The pairs, accounts and addresses that are held up now (failures within the window).
-    public func locks(now: Date = Date()) throws -> [Lock] {
-        let since = Timestamp.string(from: now.addingTimeInterval(-window))
+    public func locks() throws -> [Lock] {
+        let since = Timestamp.string(from: database.clock.now.addingTimeInterval(-window))
         return try database.read { db in
             func fetch(_ kind: Lock.Kind, _ sql: String, _ limit: Int) throws -> [Lock] {
                 try Row.fetchAll(db, sql: sql, arguments: [since, limit]).map {

@@ -1,6 +1,6 @@
+import Domain
 import Foundation
 import GRDB
-import ResidentsFeature
 import Storage
 
 /// Houses 房屋 and residents 居民 for the demo county (`jinlin seed --residents N`).
@@ -30,9 +30,12 @@ public struct DemoResidents: Sendable {
     public var seed: UInt64
     public var residents: Int
     public var batchSize: Int
+    /// The day ages are counted on (the clock's today in China).
+    public var today: ChinaDay
 
-    public init(seed: UInt64, residents: Int, batchSize: Int = DemoResidents.defaultBatchSize) {
+    public init(seed: UInt64, residents: Int, batchSize: Int = DemoResidents.defaultBatchSize, today: ChinaDay) {
         self.seed = seed
+        self.today = today
         self.residents = residents
         self.batchSize = max(1, batchSize)
     }
@@ -201,7 +204,7 @@ public struct DemoResidents: Sendable {
         }
 
         let generator = try ResidentGenerator(seed: seed, residents: residents, buildings: buildings,
-                                              existingIDNumbers: existingIDs)
+                                              existingIDNumbers: existingIDs, today: today)
         var summary = ResidentSeedSummary(seed: seed, buildings: buildings.count)
         summary.houses = buildings.reduce(0) { $0 + $1.shape.houses }
         for building in buildings { summary.buildingKinds[building.shape.kind.rawValue, default: 0] += 1 }

@@ -1,4 +1,5 @@
-import ResidentsFeature
+import Domain
+
 
 /// Draws the houses and residents of the demo county, building by building, as batches of
 /// rows with batch-local references (a residence names its resident and house by their index
@@ -78,13 +79,19 @@ struct ResidentGenerator: Sendable {
     private var nextHousehold = 0
     private var ids: IDNumberAllocator
     private(set) var tally = Tally()
+    /// The reference day (the clock's today in China) as a day number: every demo date lies
+    /// before it, and a member drawn as `age` is `age` years old on it.
+    private let today: Int
+    private let todayParts: (year: Int, month: Int, day: Int)
 
     /// Fails only when `residents` cannot fit: more than 8 per house.
-    init(seed: UInt64, residents: Int, buildings: [Building], existingIDNumbers: Set<String>) throws {
+    init(seed: UInt64, residents: Int, buildings: [Building], existingIDNumbers: Set<String>, today: ChinaDay) throws {
         guard IDNumberAllocator.agreesWithIDNumber() else {
             throw ResidentSeedError("the seed's ID check character disagrees with IDNumber.checkCharacter")
         }
         self.buildings = buildings
+        self.today = CivilDate.dayNumber(year: today.year, month: today.month, day: today.day)
+        todayParts = (today.year, today.month, today.day)
         rng = SplitMix64(seed: seed, stream: "residents")
         ids = IDNumberAllocator(seed: seed, existing: existingIDNumbers)
         let houses = buildings.reduce(0) { $0 + $1.shape.houses }
@@ -256,22 +263,26 @@ struct ResidentGenerator: Sendable {
         let poor = rng.chance(0.01)
         let allOld = members.count >= 2 && members.allSatisfy { $0.age >= 60 }
         let alone = members.count == 1
-        let headBirthYear = CivilDate.referenceYear - 1 - (members.first?.age ?? 40)
+        let headBirthYear = todayParts.year - 1 - (members.first?.age ?? 40)
         // When the household moved in.
         let moveIn: Int
         if tenant {
-            moveIn = CivilDate.dayNumber(year: 2023, month: 1, day: 1) + rng.below(3 * 365)
+            moveIn = today - 3 * 365 + rng.below(3 * 365)
         } else {
-            let firstYear = min(2025, max(1995, headBirthYear + 22))
-            moveIn = CivilDate.dayNumber(year: firstYear, month: 1, day: 1)
-                + rng.below(CivilDate.dayNumber(year: 2026, month: 1, day: 1) - CivilDate.dayNumber(year: firstYear, month: 1, day: 1))
+            let firstYear = min(todayParts.year - 1, max(1995, headBirthYear + 22))
+            let firstDay = CivilDate.dayNumber(year: firstYear, month: 1, day: 1)
+            moveIn = firstDay + rng.below(today - firstDay)
         }
         let communityArea = ResidentNames.localAreas[building.community % ResidentNames.localAreas.count]
-        let lastDay = CivilDate.dayNumber(year: CivilDate.referenceYear, month: 1, day: 1) - 1
+        let lastDay = today - 1
 
         for member in members {
-            let birthYear = CivilDate.referenceYear - 1 - member.age
-            let drawnBirthDay = CivilDate.dayNumber(year: birthYear, month: 1, day: 1) + rng.below(CivilDate.daysIn(year: birthYear))
+            // Born after today's date `age + 1` years ago and before it `age` years ago (a day
+            // short, so a birth day the allocator moves on by one is still not in the future).
+            let earliest = CivilDate.dayNumber(year: todayParts.year - member.age - 1, month: todayParts.month, day: todayParts.day) + 1
+            let latest = CivilDate.dayNumber(year: todayParts.year - member.age, month: todayParts.month, day: todayParts.day) - 1
+            let drawnBirthDay = earliest + rng.below(max(1, latest - earliest + 1))
+            let birthYear = CivilDate.components(drawnBirthDay).year
             let separated = rng.chance(tenant ? 0.45 : 0.017)
             let area: String
             if (separated || tenant) && rng.chance(0.7) {
@@ -469,11 +480,9 @@ func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
 }
 
 /// Proleptic Gregorian dates as day numbers (days since 1970-01-01), so drawing a date in a
-/// range is drawing an integer. All demo dates lie before `referenceYear`-01-01, a fixed day,
-/// so the same seed gives the same rows whenever it runs.
+/// range is drawing an integer. All demo dates lie before the generator's reference day, so
+/// the same seed and day give the same rows.
 enum CivilDate {
-    static let referenceYear = 2026
-
     static func isLeap(_ year: Int) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
     static func daysIn(year: Int) -> Int { isLeap(year) ? 366 : 365 }
 

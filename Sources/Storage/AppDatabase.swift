@@ -18,6 +18,9 @@ public final class AppDatabase: Sendable {
     /// Absolute path of the database file.
     public let path: String
 
+    /// The time every connection reads (`Timestamp.nowSQL`) and the stores use.
+    public let clock: Clock
+
     /// Directory to delete when this object goes away; only set by `openTemporary()`.
     private let temporaryDirectory: URL?
 
@@ -27,14 +30,15 @@ public final class AppDatabase: Sendable {
     /// Opens (creating if needed) the database at `path`. Migrations are NOT run here:
     /// the caller runs `Migrator.migrate` so that a refused migration stops the server
     /// with a clear message before it serves anything.
-    public convenience init(path: String) throws {
-        try self.init(path: path, temporaryDirectory: nil)
+    public convenience init(path: String, clock: Clock = .live) throws {
+        try self.init(path: path, temporaryDirectory: nil, clock: clock)
     }
 
-    private init(path: String, temporaryDirectory: URL?) throws {
+    private init(path: String, temporaryDirectory: URL?, clock: Clock) throws {
         self.path = path
         self.temporaryDirectory = temporaryDirectory
-        let pool = try DatabasePool(path: path, configuration: Self.makeConfiguration())
+        self.clock = clock
+        let pool = try DatabasePool(path: path, configuration: Self.makeConfiguration(clock: clock))
         // GRDB switches the writer to WAL *after* prepareDatabase and, in the same step,
         // sets `synchronous = NORMAL` on it (GRDB 7.10 Database.setUpWALMode). Without the
         // line below the one connection that writes would silently run with NORMAL, and a
@@ -55,7 +59,7 @@ public final class AppDatabase: Sendable {
     static let mmapSize = 4 << 30
 
     /// The configuration shared by every connection.
-    static func makeConfiguration() -> Configuration {
+    static func makeConfiguration(clock: Clock) -> Configuration {
         var configuration = Configuration()
         // GRDB enables foreign keys by default; we still set the pragma explicitly below so
         // the guarantee does not hinge on a library default.
@@ -78,6 +82,7 @@ public final class AppDatabase: Sendable {
             // all over the file (pread was 27% of a search). Every connection maps the same
             // pages of the kernel's file cache; they show in RSS as RssFile, not RssAnon.
             try db.execute(sql: "PRAGMA mmap_size = \(Self.mmapSize)")
+            db.add(function: DatabaseFunction("jinlin_now", argumentCount: 0, pure: false) { _ in clock.timestamp })
             if ProcessInfo.processInfo.environment["JINLIN_TRACE_SQL"] == "1" {
                 db.trace(options: .profile) { event in
                     if case .profile(let statement, let duration) = event {
@@ -92,13 +97,13 @@ public final class AppDatabase: Sendable {
     /// Opens a fresh database file in a new directory under the system temporary
     /// directory. The directory and its files are deleted when the object is released.
     /// Meant for tests and throwaway tools; the file is a real on-disk WAL database.
-    public static func openTemporary() throws -> AppDatabase {
+    public static func openTemporary(clock: Clock = .live) throws -> AppDatabase {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("jinlin-db-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("jinlin.sqlite").path
         do {
-            return try AppDatabase(path: path, temporaryDirectory: directory)
+            return try AppDatabase(path: path, temporaryDirectory: directory, clock: clock)
         } catch {
             try? FileManager.default.removeItem(at: directory)
             throw error

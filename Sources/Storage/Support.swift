@@ -15,19 +15,15 @@ public protocol UserFacingError: Error {
 /// `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`, which the schema uses as column default;
 /// the schema's CHECKs reject any other shape.
 public enum Timestamp {
-    /// SQL expression for "now" in the stored format, for use inside statements.
-    public static let nowSQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    /// SQL expression for "now" in the stored format, for use inside statements: the
+    /// database's `Clock`, registered on every connection (`AppDatabase`).
+    public static let nowSQL = "jinlin_now()"
 
     private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
 
     /// Formats a date in the stored format.
     public static func string(from date: Date) -> String {
         date.formatted(style)
-    }
-
-    /// The current time in the stored format.
-    public static func now() -> String {
-        string(from: Date())
     }
 
     /// Parses a stored timestamp; nil when the text has another shape.

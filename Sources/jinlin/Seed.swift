@@ -2,9 +2,9 @@ import Access
 import App
 import AppCore
 import ArgumentParser
+import Domain
 import Foundation
 import Seeding
-import ResidentsFeature
 import Storage
 
 /// `jinlin seed`: the deterministic demo county.
@@ -102,7 +102,8 @@ struct Seed: ParsableCommand {
         print("")
         print(rule.explanation)
         fflush(nil)
-        let seeding = DemoResidents(seed: UInt64(seed), residents: residents, batchSize: batchSize)
+        let seeding = DemoResidents(seed: UInt64(seed), residents: residents, batchSize: batchSize,
+                                    today: ChinaDay.of(database.clock.now))
         let result: ResidentSeedSummary
         do {
             var lastReport = clock.now

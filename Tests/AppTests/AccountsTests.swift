@@ -106,7 +106,8 @@ import Testing
         try app.makeUser("qian", role: .staff)
         try app.database.write { db in
             for i in 0..<200 {
-                try db.execute(sql: "INSERT INTO login_attempts (username, ip, succeeded) VALUES (?, '127.0.0.1', 0)", arguments: ["guess\(i)"])
+                try db.execute(sql: "INSERT INTO login_attempts (username, ip, succeeded, at) VALUES (?, '127.0.0.1', 0, ?)",
+                               arguments: ["guess\(i)", TestClock.clock.timestamp])
             }
         }
         #expect(try AppClient(port: app.port).signIn(username: "qian", password: TestApp.password).status == 429)

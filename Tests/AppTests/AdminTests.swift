@@ -399,9 +399,9 @@ import Testing
         #expect(nobody.text.contains("找不到用户名为“nobody”的账号"))
         #expect(nobody.text.contains("没有符合条件的记录"))
 
-        let today = String(Timestamp.now().prefix(10))
+        let today = String(TestClock.clock.timestamp.prefix(10))
         #expect(try admin.get("/admin/audit?from=\(today)&until=\(today)&action=user.create").text.contains("xss"))
-        let tomorrow = String(Timestamp.string(from: Date().addingTimeInterval(86_400)).prefix(10))
+        let tomorrow = String(Timestamp.string(from: TestClock.now.addingTimeInterval(86_400)).prefix(10))
         #expect(try admin.get("/admin/audit?from=\(tomorrow)").text.contains("没有符合条件的记录"))
         let badDate = try admin.get("/admin/audit?from=2025-02-30&until=yesterday")
         #expect(badDate.status == 200)

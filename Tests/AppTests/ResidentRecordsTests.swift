@@ -1,5 +1,6 @@
 import Access
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import HTTPTestSupport
@@ -369,7 +370,7 @@ import Testing
             try Row.fetchOne(db, sql: "SELECT ended_on, end_reason FROM residences WHERE resident_id = ?", arguments: [id])
         })
         #expect(residence["end_reason"] as String == "moved_out")
-        #expect(residence["ended_on"] as String == ChinaDate.today())
+        #expect(residence["ended_on"] as String == TestClock.todayText)
         let page = try staff.get("/residents/\(id)")
         #expect(page.status == 200)
         #expect(page.text.contains("已迁出"))
@@ -661,11 +662,11 @@ import Testing
 
         // An old visit counts as overdue again.
         try app.database.write { db in
-            try db.execute(sql: "UPDATE visits SET visited_on = ?", arguments: [ChinaDate.daysAgo(45)])
+            try db.execute(sql: "UPDATE visits SET visited_on = ?", arguments: [ChinaDate.daysAgo(45, from: TestClock.now)])
         }
         let old = try worker.get("/residents/visits/overdue")
         #expect(old.text.contains("沈七"))
-        #expect(old.text.contains(ChinaDate.daysAgo(45)))
+        #expect(old.text.contains(ChinaDate.daysAgo(45, from: TestClock.now)))
 
         let coordinator = try app.signedIn(.coordinator)
         #expect(try coordinator.get("/residents/visits/overdue").status == 403)

@@ -48,7 +48,7 @@ import Web
         for word in SearchText(filter.q).words {
             for case .gridName(let name) in word { stats.gridNameBuildings[name] = 2 }
         }
-        return ResidentSearchQuery(filter: filter, areaPath: areaPath, stats: stats)
+        return ResidentSearchQuery(filter: filter, areaPath: areaPath, today: TestClock.today, stats: stats)
     }
 
     static func lines(_ plan: String) -> [String] { plan.split(separator: "\n").map(String.init) }
@@ -70,7 +70,7 @@ import Web
                       [("q", name)], [("q", surname), ("status", "all")], [], [("sort", "created")]] {
             let filter = ResidentFilter(query: FormData(pairs))
             try app.database.read { db in
-                let query = try ResidentSearchQuery.make(db, filter: filter, scopePath: nil)
+                let query = try ResidentSearchQuery.make(db, filter: filter, scopePath: nil, today: TestClock.today)
                 if query.bestDriver.estimate <= Double(ResidentSearchQuery.fewMatches) { fastPaths += 1 }
                 let total = try query.count(db)
                 for page in [1, 2, 3, 1_000] {
@@ -162,7 +162,7 @@ import Web
             let t0 = Date()
             var people = 0
             for row in estates {
-                let section = try Rosters.section(db, estate: Rosters.Node(id: row["id"], name: row["name"], path: row["path"]), today: .of())
+                let section = try Rosters.section(db, estate: Rosters.Node(id: row["id"], name: row["name"], path: row["path"]), today: TestClock.today)
                 people += section["people"] as? Int ?? 0
             }
             print("ROSTER 10 estates, \(people) people: \(String(format: "%.1f", Date().timeIntervalSince(t0) * 1000)) ms")
@@ -170,7 +170,7 @@ import Web
         for (scopeName, scopePath) in scopes {
             for (name, filter) in Self.shapes(scope: scopePath) {
                 try database.read { db in
-                    let query = try ResidentSearchQuery.make(db, filter: filter, scopePath: scopePath)
+                    let query = try ResidentSearchQuery.make(db, filter: filter, scopePath: scopePath, today: TestClock.today)
                     let t0 = Date()
                     let total = try query.count(db)
                     let t1 = Date()

@@ -1,5 +1,6 @@
 import Access
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import HTTPTestSupport
@@ -207,9 +208,11 @@ enum FormDataEncoding {
         let app = try TestApp()
         let f = ResidentFixture(app: app)
         let second = try f.secondEstate()
-        try f.resident("老王", birth: "19300101", tags: ["独居老人", "高龄老人"])
-        try f.resident("小李", birth: "20150601", relation: "tenant")
-        try f.resident("党员张", birth: "19700101", house: f.house(building: second.building.id), political: "01")
+        // Ages 94–95, 9–10 and 54–55 on whatever day the clock says.
+        let year = TestClock.today.year
+        try f.resident("老王", birth: "\(year - 95)0101", tags: ["独居老人", "高龄老人"])
+        try f.resident("小李", birth: "\(year - 10)0601", relation: "tenant")
+        try f.resident("党员张", birth: "\(year - 55)0101", house: f.house(building: second.building.id), political: "01")
         let client = try app.signedIn(.staff)
 
         let tag = try f.tagID("独居老人")

@@ -4,7 +4,7 @@ import GRDB
 import HTTPTestSupport
 import Storage
 import Testing
-import ResidentsFeature
+import Domain
 import Web
 
 /// The findings of the attacker's review: masked numbers through search, the redirect after
@@ -162,7 +162,8 @@ import Web
         // Spread over many addresses, the account's own ceiling (50) locks it everywhere.
         try app.database.write { db in
             for i in 0..<50 {
-                try db.execute(sql: "INSERT INTO login_attempts (username, ip, succeeded) VALUES ('shared', ?, 0)", arguments: ["192.0.2.\(i)"])
+                try db.execute(sql: "INSERT INTO login_attempts (username, ip, succeeded, at) VALUES ('shared', ?, 0, ?)",
+                               arguments: ["192.0.2.\(i)", TestClock.clock.timestamp])
             }
         }
         #expect(try attempt(TestApp.password, from: "198.51.100.20").status == 429)

@@ -33,7 +33,7 @@ import Web
             }
             defer { db.trace(options: [], nil) }
             let filter = ResidentFilter(query: FormData(q.isEmpty ? [] : [("q", q)]))
-            let today = ChinaDay.of()
+            let today = TestClock.today
             let query = try ResidentSearchQuery.make(db, filter: filter, scopePath: scopePath, today: today)
             let ids = try query.page(db, page: 1, perPage: ResidentSearchQuery.pageSize).ids
             _ = try ResidentDetails.fetch(db, ids: ids)
@@ -50,7 +50,7 @@ import Web
             let app = try TestApp()
             let county = DemoCounty(seed: 9, communities: 1)
             let grids = try county.populate(database: app.database, users: UserStore(database: app.database, hasher: TestApp.hasher))
-            _ = try DemoResidents(seed: 9, residents: 200).populate(database: app.database, county: county.plan(), gridIDs: grids.gridIDs)
+            _ = try DemoResidents(seed: 9, residents: 200, today: TestClock.today).populate(database: app.database, county: county.plan(), gridIDs: grids.gridIDs)
             let name = try #require(try app.database.read { db in try String.fetchOne(db, sql: "SELECT name FROM residents LIMIT 1") })
             let statements = try Self.statements(app.database, q: name, scopePath: nil)
             // A name matches few residents: one statement reads every match (no count).

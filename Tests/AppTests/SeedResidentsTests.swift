@@ -1,4 +1,5 @@
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import ResidentsFeature
@@ -16,7 +17,7 @@ import Testing
         let app = try TestApp()
         let county = DemoCounty(seed: seed, communities: 1)
         let grids = try county.populate(database: app.database, users: UserStore(database: app.database, hasher: TestApp.hasher))
-        let summary = try DemoResidents(seed: seed, residents: residents, batchSize: 700)
+        let summary = try DemoResidents(seed: seed, residents: residents, batchSize: 700, today: TestClock.today)
             .populate(database: app.database, county: county.plan(), gridIDs: grids.gridIDs)
         return (app, summary, county)
     }
@@ -34,12 +35,12 @@ import Testing
         for row in rows {
             let id: String = row["id_number"]
             ids.insert(id)
-            switch IDNumber.parse(id) {
+            switch IDNumber.parse(id, today: TestClock.now) {
             case .success(let parsed):
                 #expect(parsed.value == id)
                 #expect(parsed.birthDateText == row["birth_date"], "\(id)")
                 #expect(parsed.sexCode == row["sex"], "\(id)")
-                #expect((0...100).contains(parsed.age(on: Date())), "\(id)")
+                #expect((0...100).contains(parsed.age(on: TestClock.now)), "\(id)")
             case .failure(let problem):
                 Issue.record("\(id): \(problem)")
             }
@@ -125,7 +126,7 @@ import Testing
                 WHERE g.name = '\(tag)' AND \(condition)
                 """)
         }
-        let age = "(CAST(strftime('%Y', 'now') AS INTEGER) - CAST(substr(r.birth_date, 1, 4) AS INTEGER))"
+        let age = "(\(TestClock.today.year) - CAST(substr(r.birth_date, 1, 4) AS INTEGER))"
         #expect((0.75...0.93).contains(try share("SELECT count(*) FROM residents WHERE phone IS NOT NULL")))
         #expect((0.005...0.04).contains(try share("SELECT count(*) FROM residents WHERE status = 'moved_out'")))
         #expect((0.02...0.08).contains(try share("SELECT count(*) FROM residents WHERE separated = 1")))
@@ -205,7 +206,7 @@ import Testing
         let (app, _, county) = try Self.seeded(seed: 3, residents: 300)
         let grids = try county.populate(database: app.database, users: UserStore(database: app.database, hasher: TestApp.hasher))
         let error = #expect(throws: ResidentSeedError.self) {
-            try DemoResidents(seed: 3, residents: 300).populate(database: app.database, county: county.plan(), gridIDs: grids.gridIDs)
+            try DemoResidents(seed: 3, residents: 300, today: TestClock.today).populate(database: app.database, county: county.plan(), gridIDs: grids.gridIDs)
         }
         #expect(error?.alreadySeeded == true)
         let count = try app.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM residents") }
@@ -214,7 +215,7 @@ import Testing
         // Another county in the same database gets its own residents, no ID number twice.
         let other = DemoCounty(seed: 4, communities: 1)
         let otherGrids = try other.populate(database: app.database, users: UserStore(database: app.database, hasher: TestApp.hasher))
-        let second = try DemoResidents(seed: 4, residents: 300).populate(database: app.database, county: other.plan(),
+        let second = try DemoResidents(seed: 4, residents: 300, today: TestClock.today).populate(database: app.database, county: other.plan(),
                                                                           gridIDs: otherGrids.gridIDs)
         #expect(second.residents == 300)
     }

@@ -1,16 +1,32 @@
 import App
 import AppCore
 import Access
+import Domain
 import Foundation
 import GRDB
 import HTTPCore
 import HTTPServer
 import HTTPTestSupport
 import Logging
+import ResidentsFeature
 import Security
 import Storage
 import TemplateTestSupport
 import Web
+
+/// The clock every test app runs on: the system's, or with `JINLIN_TEST_NOW=YYYY-MM-DD` one
+/// that starts at noon Beijing time on that day (the suite must pass whatever day it runs).
+enum TestClock {
+    static let clock: Clock = {
+        guard let day = ProcessInfo.processInfo.environment["JINLIN_TEST_NOW"], !day.isEmpty else { return .live }
+        guard let clock = Clock.startingAtNoon(of: day) else { fatalError("JINLIN_TEST_NOW must be YYYY-MM-DD, not \(day)") }
+        return clock
+    }()
+    static var now: Date { clock.now }
+    /// Today in China on the test clock.
+    static var today: ChinaDay { ChinaDay.of(now) }
+    static var todayText: String { ChinaDate.today(now) }
+}
 
 /// The whole application on a free port, with a fresh database file in a temporary folder.
 final class TestApp: @unchecked Sendable {
@@ -39,6 +55,7 @@ final class TestApp: @unchecked Sendable {
         logger.logLevel = .critical
         var config = AppConfiguration(resourceRoot: Self.packageRoot, dataDirectory: directory)
         config.healthCheckInterval = 0
+        config.clock = TestClock.clock
         config.templateCheck = try MustacheReference.check(directory: config.templatesDirectory.path)
         configure(&config)
         database = try Application.openDatabase(config, logger: logger)

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// One data row of the file after the checks that need no database: every value normalized.
@@ -34,14 +35,12 @@ struct ImportRowValidator {
     let header: ImportHeader
     /// Active tag names → ids.
     let tags: [String: Int64]
-    let today: Date
-    let todayParts: (year: Int, month: Int, day: Int)
+    let today: ChinaDay
 
     init(header: ImportHeader, tags: [String: Int64], today: Date) {
         self.header = header
         self.tags = tags
-        self.today = today
-        self.todayParts = ImportFastPaths.today(today)
+        self.today = ChinaDay.of(today)
     }
 
     /// Names as spreadsheets write them → codes, looked up before the general functions.
@@ -74,7 +73,7 @@ struct ImportRowValidator {
 
         let idText = header.value(.idNumber, in: fields)
         var id: IDNumber?
-        switch ImportFastPaths.idNumber(idText, today: todayParts, todayDate: today) {
+        switch IDNumber.parse(idText, on: today) {
         case .success(let parsed): id = parsed
         case .failure(let problem):
             if idText.uppercased().contains("E+") {

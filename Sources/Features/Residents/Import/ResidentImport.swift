@@ -1,5 +1,6 @@
 import Access
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import HTTPCore
@@ -96,7 +97,7 @@ enum ResidentImport {
         }
 
         let request = ImportRequest(filename: filename, dryRun: dryRun, scopePath: ctx.principal?.scope.path,
-                                    actor: ctx.actor, jobID: jobID)
+                                    actor: ctx.actor, jobID: jobID, today: ctx.clock.now)
         let database = ctx.database
         let logger = ctx.env.logger
         if estimated <= inlineLimit {
@@ -132,7 +133,7 @@ enum ResidentImport {
         let key = ImportProgressRegistry.key(database: ctx.database, jobID: job.id)
         let live = ImportProgressRegistry.shared.entry(key)
         if !job.isFinished, live == nil, let updated = Timestamp.date(from: job.updatedAt),
-           Date().timeIntervalSince(updated) > 10 {
+           ctx.clock.now.timeIntervalSince(updated) > 10 {
             // Nobody in this process runs it: the server stopped while it ran. Its transaction
             // never committed, so nothing was written.
             try ctx.database.write { db in

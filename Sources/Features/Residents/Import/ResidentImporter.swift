@@ -12,7 +12,8 @@ struct ImportRequest: Sendable {
     var actor: AuditActor
     /// The job the import belongs to, named in the audit entry.
     var jobID: Int64?
-    var today = Date()
+    /// The clock's now when the import was asked for.
+    var today: Date
 }
 
 /// Where a running import stands, for the progress page.

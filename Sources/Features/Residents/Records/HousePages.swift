@@ -1,5 +1,6 @@
 import Access
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import HTTPCore
@@ -180,7 +181,7 @@ enum HousePages {
         let id = try ctx.request.id()
         guard let house = try ctx.database.read({ db in try HouseRow.find(db, id) }) else { throw HTTPError(.notFound) }
         try ctx.authorize(.viewResidents, gridPath: house.buildingPath)
-        let today = ChinaDate.today()
+        let today = ChinaDate.today(ctx.clock.now)
         let (place, rows) = try ctx.database.read { db in
             (try Place.load(db, buildingIDs: [house.buildingID])[house.buildingID],
              try Row.fetchAll(db, sql: """

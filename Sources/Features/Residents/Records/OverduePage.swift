@@ -1,5 +1,6 @@
 import Access
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import HTTPCore
@@ -14,8 +15,8 @@ enum OverduePage {
     static let perPage = 50
 
     static func show(_ ctx: Context) throws -> HTTPResponse {
-        let today = ChinaDate.today()
-        let cutoff = ChinaDate.daysAgo(days)
+        let today = ChinaDate.today(ctx.clock.now)
+        let cutoff = ChinaDate.daysAgo(days, from: ctx.clock.now)
         let scope = ctx.scopeCondition(on: "b.path")
         let gridFilter = Int64(ctx.query["grid"] ?? "")
         let page = max(1, Int(ctx.query["page"] ?? "") ?? 1)

@@ -1,5 +1,6 @@
 import Access
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import HTTPCore
@@ -53,14 +54,14 @@ enum ResidentDetail {
         data["revealReasons"] = RevealReason.choices
         if let id = revealed["id_number"] { data["revealedID"] = id }
         if let phone = revealed["phone"] { data["revealedPhone"] = phone }
-        var visit = visitState ?? FormState(values: ["visited_on": ChinaDate.today()])
-        if visit.value("visited_on").isEmpty { visit.values["visited_on"] = ChinaDate.today() }
+        var visit = visitState ?? FormState(values: ["visited_on": ChinaDate.today(ctx.clock.now)])
+        if visit.value("visited_on").isEmpty { visit.values["visited_on"] = ChinaDate.today(ctx.clock.now) }
         data["visit"] = visit.context()
         return try ctx.render("residents/records/show", title: row.name, data, status: status)
     }
 
     static func context(_ ctx: Context, _ row: ResidentRow) throws -> [String: Any] {
-        let today = ChinaDate.today()
+        let today = ChinaDate.today(ctx.clock.now)
         return try ctx.database.read { db in
             var data: [String: Any] = [:]
             var resident: [String: Any] = [
@@ -237,7 +238,7 @@ enum ResidentDetail {
         state.values["visited_on"] = ctx.field("visited_on", max: 20)
         let note = (ctx.form["note"] ?? "").replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         state.values["note"] = String(note.prefix(2_100))
-        let visitedOn = RecordResponses.date(state.value("visited_on"), field: "visited_on", label: "走访日期", state: &state)
+        let visitedOn = RecordResponses.date(state.value("visited_on"), field: "visited_on", label: "走访日期", today: ChinaDate.today(ctx.clock.now), state: &state)
         if note.isEmpty { state.addError("请填写走访情况，例如身体状况、生活需求", for: "note") } else if note.count > 2_000 {
             state.addError("走访情况最多 2000 个字，当前 \(note.count) 个字", for: "note")
         }

@@ -1,5 +1,6 @@
 import Access
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import HTTPCore
@@ -18,7 +19,7 @@ enum ResidentForms {
     /// When editing (`existing`), the form does not carry the full ID and phone numbers (that
     /// would be an unaudited reveal): an empty `id_number` or `phone` keeps the stored value, and
     /// `clear_phone=1` removes the phone.
-    static func parsePerson(_ form: FormData, existing: ResidentRow? = nil, state: inout FormState) -> ResidentInput? {
+    static func parsePerson(_ form: FormData, existing: ResidentRow? = nil, today: Date, state: inout FormState) -> ResidentInput? {
         for name in personFields {
             state.values[name] = String((form[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(name == "notes" ? 2_100 : 120))
         }
@@ -39,7 +40,7 @@ enum ResidentForms {
 
         var idNumber: IDNumber?
         let idText = state.value("id_number").isEmpty ? (existing?.idNumber ?? "") : state.value("id_number")
-        switch IDNumber.parse(idText) {
+        switch IDNumber.parse(idText, today: today) {
         case .success(let value): idNumber = value
         case .failure(let problem): state.addError(problem.message, for: "id_number")
         }
@@ -88,7 +89,7 @@ enum ResidentForms {
         for name in HousePicker.fields { state.values[name] = String((query[name] ?? "").trimmingCharacters(in: .whitespaces).prefix(40)) }
         state.values["relation"] = "resident"
         state.values["political_status"] = "13"
-        state.values["started_on"] = ChinaDate.today()
+        state.values["started_on"] = ChinaDate.today(ctx.clock.now)
         if let id = Int64(state.value("house_id")) {
             // A house outside the scope is not disclosed.
             let house = try ctx.database.read { db in try HouseRow.find(db, id) }
@@ -102,10 +103,10 @@ enum ResidentForms {
         let form = ctx.form
         var state = FormState()
         HousePicker.keep(form, in: &state)
-        let input = parsePerson(form, state: &state)
+        let input = parsePerson(form, today: ctx.clock.now, state: &state)
         let relation = parseRelation(form, state: &state)
         state.values["started_on"] = ctx.field("started_on", max: 20)
-        let startedOn = RecordResponses.date(state.value("started_on"), field: "started_on", label: "入住日期", state: &state)
+        let startedOn = RecordResponses.date(state.value("started_on"), field: "started_on", label: "入住日期", today: ChinaDate.today(ctx.clock.now), state: &state)
         let houseID = try HousePicker.resolve(ctx, state: &state)
         if state.value("started_on").isEmpty, let startedOn { state.values["started_on"] = startedOn }
         guard let input, let relation, let startedOn, let houseID, !state.hasErrors else {
@@ -141,7 +142,7 @@ enum ResidentForms {
         let row = try ctx.residentInScope(.manageResidents)
         let form = ctx.form
         var state = FormState()
-        guard let input = parsePerson(form, existing: row, state: &state) else {
+        guard let input = parsePerson(form, existing: row, today: ctx.clock.now, state: &state) else {
             return try renderForm(ctx, resident: row, state: state, status: .unprocessableContent)
         }
         do {
@@ -194,7 +195,7 @@ enum ResidentForms {
         data["separatedChecked"] = state.value("separated") == "1"
         let tags = try ctx.database.read { db in try TagOption.load(db, residentID: resident?.id) }
         data["tagOptions"] = TagOption.context(tags, selected: Set(state.multiValues["tags"] ?? []))
-        data["today"] = ChinaDate.today()
+        data["today"] = ChinaDate.today(ctx.clock.now)
         if let resident {
             data["isEdit"] = true
             data["action"] = "/residents/\(resident.id)/edit"

@@ -1,5 +1,6 @@
 import Access
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import HTTPCore
@@ -17,7 +18,7 @@ enum ResidentMoves {
         var state = FormState()
         for name in HousePicker.fields { state.values[name] = String((ctx.query[name] ?? "").prefix(40)) }
         state.values["relation"] = "resident"
-        state.values["started_on"] = ChinaDate.today()
+        state.values["started_on"] = ChinaDate.today(ctx.clock.now)
         let homes = try ResidentDetail.currentHouses(ctx, residentID: row.id)
         state.values["mode"] = homes.contains { $0.relation != Vocabulary.relationName("owner") } ? "replace" : "add"
         return try renderMove(ctx, row, state: state)
@@ -33,7 +34,7 @@ enum ResidentMoves {
         state.values["mode"] = mode
         if mode != "add" && mode != "replace" { state.addError("请选择办理方式", for: "mode") }
         state.values["started_on"] = ctx.field("started_on", max: 20)
-        let startedOn = RecordResponses.date(state.value("started_on"), field: "started_on", label: "入住日期", state: &state)
+        let startedOn = RecordResponses.date(state.value("started_on"), field: "started_on", label: "入住日期", today: ChinaDate.today(ctx.clock.now), state: &state)
         let houseID = try HousePicker.resolve(ctx, state: &state)
         guard let relation, let startedOn, let houseID, !state.hasErrors else {
             return try renderMove(ctx, row, state: state, status: .unprocessableContent)
@@ -66,7 +67,7 @@ enum ResidentMoves {
         data["relationOptions"] = FormState.options(Vocabulary.relations.map { ($0.code, $0.name) }, selected: relation)
         data["modeReplace"] = state.value("mode") != "add"
         data["modeAdd"] = state.value("mode") == "add"
-        data["today"] = ChinaDate.today()
+        data["today"] = ChinaDate.today(ctx.clock.now)
         data.merge(try HousePicker.context(ctx, state: state)) { _, new in new }
         return try ctx.render("residents/records/move", title: "换房 / 入住 · \(row.name)", data, status: status)
     }
@@ -78,14 +79,14 @@ enum ResidentMoves {
         if !row.isActive {
             return ctx.redirect("/residents/\(row.id)", flash: .error(row.isMerged ? "该记录已合并到其他记录。" : "该居民已迁出。"))
         }
-        return try renderMoveOut(ctx, row, state: FormState(values: ["ended_on": ChinaDate.today()]))
+        return try renderMoveOut(ctx, row, state: FormState(values: ["ended_on": ChinaDate.today(ctx.clock.now)]))
     }
 
     static func moveOut(_ ctx: Context) throws -> HTTPResponse {
         let row = try ctx.residentInScope(.manageResidents)
         var state = FormState()
         state.values["ended_on"] = ctx.field("ended_on", max: 20)
-        let endedOn = RecordResponses.date(state.value("ended_on"), field: "ended_on", label: "迁出日期", state: &state)
+        let endedOn = RecordResponses.date(state.value("ended_on"), field: "ended_on", label: "迁出日期", today: ChinaDate.today(ctx.clock.now), state: &state)
         guard let endedOn, !state.hasErrors else { return try renderMoveOut(ctx, row, state: state, status: .unprocessableContent) }
         let back = "/residents/\(row.id)"
         return try RecordResponses.perform(ctx, back: back) {
@@ -105,7 +106,7 @@ enum ResidentMoves {
         let homes = try ResidentDetail.currentHouses(ctx, residentID: row.id)
         data["homes"] = homes.map { ["address": $0.address, "relation": $0.relation, "since": $0.since] }
         data["hasHomes"] = !homes.isEmpty
-        data["today"] = ChinaDate.today()
+        data["today"] = ChinaDate.today(ctx.clock.now)
         return try ctx.render("residents/records/move_out_confirm", title: "迁出 · \(row.name)", data, status: status)
     }
 
@@ -118,7 +119,7 @@ enum ResidentMoves {
         let reason = ctx.field("reason", max: 20)
         guard reason == "moved" || reason == "corrected" else { return ctx.redirect(back, flash: .error("请选择结束原因。")) }
         var state = FormState()
-        let endedOn = RecordResponses.date(ctx.field("ended_on", max: 20), field: "ended_on", label: "结束日期", state: &state)
+        let endedOn = RecordResponses.date(ctx.field("ended_on", max: 20), field: "ended_on", label: "结束日期", today: ChinaDate.today(ctx.clock.now), state: &state)
         guard let endedOn else { return ctx.redirect(back, flash: .error(state.errors["ended_on"] ?? "结束日期无效。")) }
         return try RecordResponses.perform(ctx, back: back) {
             try ctx.residentStore.endResidence(row.id, residenceID: residenceID, endedOn: endedOn, reason: reason,
@@ -141,7 +142,7 @@ enum ResidentMoves {
         var text = text.trimmingCharacters(in: .whitespaces)
         if text.hasPrefix("#") { text.removeFirst() }
         return try ctx.database.read { db in
-            if text.count >= 15, case .success(let number) = IDNumber.parse(text),
+            if text.count >= 15, case .success(let number) = IDNumber.parse(text, today: ctx.clock.now),
                let id = try Int64.fetchOne(db, sql: "SELECT id FROM residents WHERE id_number = ?", arguments: [number.value]) {
                 return try ResidentRow.find(db, id)
             }

@@ -1,5 +1,6 @@
 import Access
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import HTTPCore
@@ -79,8 +80,7 @@ enum RecordResponses {
     }
 
     /// Today's date or a date the user typed, not in the future.
-    static func date(_ text: String, field: String, label: String, state: inout FormState) -> String? {
-        let today = ChinaDate.today()
+    static func date(_ text: String, field: String, label: String, today: String, state: inout FormState) -> String? {
         if text.isEmpty { return today }
         guard let date = ChinaDate.parse(text) else {
             state.addError("\(label)格式应为 年-月-日，例如 \(today)", for: field)

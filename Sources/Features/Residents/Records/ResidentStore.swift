@@ -1,5 +1,6 @@
 import Access
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import Storage
@@ -359,7 +360,7 @@ struct ResidentStore: Sendable {
             if kept.isMerged { throw RecordConflict(message: "当前记录已合并到其他记录，请在保留的记录上操作") }
             if other.isMerged { throw RecordConflict(message: "要合并的记录已经合并过了") }
             let before = MergeSnapshot(kept: try ResidentSnapshot.load(db, keptID), duplicate: try ResidentSnapshot.load(db, otherID))
-            let today = ChinaDate.today()
+            let today = ChinaDate.today(database.clock.now)
 
             // History first: the duplicate's ended residences are copied as they were.
             try db.execute(sql: """

@@ -1,5 +1,6 @@
 import Access
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import HTTPCore
@@ -33,7 +34,7 @@ enum ResidentExport {
         let scopePath = ctx.principal?.scope.path
         try NumberSearch.check(ctx, SearchText(filter.q))
         let reveal = ctx.may(.revealPersonalData)
-        let today = ChinaDay.of()
+        let today = ChinaDay.of(ctx.clock.now)
         let query = try ctx.database.read { db in
             try ResidentSearchQuery.make(db, filter: filter, scopePath: scopePath, today: today)
         }

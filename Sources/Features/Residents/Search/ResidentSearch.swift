@@ -1,5 +1,6 @@
 import Access
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import HTTPCore
@@ -25,7 +26,7 @@ enum ResidentSearch {
     static func list(_ ctx: Context) throws -> HTTPResponse {
         let filter = ResidentFilter(query: ctx.query)
         let scopePath = ctx.principal?.scope.path
-        let today = ChinaDay.of()
+        let today = ChinaDay.of(ctx.clock.now)
         let text = SearchText(filter.q)
         let refusal = NumberSearch.refusal(ctx, text)
         var data: [String: Any] = try ctx.timed(.query) { try ctx.database.read { db in

@@ -1,4 +1,5 @@
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import Storage
@@ -115,7 +116,7 @@ struct ResidentSearchQuery: Sendable {
     let stats: Stats
     let words: [[SearchAlternative]]
 
-    init(filter: ResidentFilter, areaPath: String?, matchesNothing: Bool = false, today: ChinaDay = .of(), stats: Stats = Stats()) {
+    init(filter: ResidentFilter, areaPath: String?, matchesNothing: Bool = false, today: ChinaDay, stats: Stats = Stats()) {
         self.filter = filter
         self.areaPath = areaPath
         let text = SearchText(filter.q)
@@ -128,7 +129,7 @@ struct ResidentSearchQuery: Sendable {
 
     /// Resolves the grid filter against the scope, reads the estimates and builds the query.
     /// `refused`: the search was not allowed (see `NumberSearch`): the query matches nothing.
-    static func make(_ db: Database, filter: ResidentFilter, scopePath: String?, today: ChinaDay = .of(),
+    static func make(_ db: Database, filter: ResidentFilter, scopePath: String?, today: ChinaDay,
                      refused: Bool = false) throws -> ResidentSearchQuery {
         var areaPath = scopePath
         var matchesNothing = refused

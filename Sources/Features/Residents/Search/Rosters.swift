@@ -1,5 +1,6 @@
 import Access
 import AppCore
+import Domain
 import Foundation
 import GRDB
 import HTTPCore
@@ -22,7 +23,7 @@ enum Rosters {
 
     static func estate(_ ctx: Context) throws -> HTTPResponse {
         let estate = try node(ctx, kind: "estate")
-        let today = ChinaDay.of()
+        let today = ChinaDay.of(ctx.clock.now)
         let section = try ctx.database.read { db in try Self.section(db, estate: estate, today: today) }
         let context: [String: Any] = [
             "title": "\(estate.name) 居民花名册",
@@ -37,7 +38,7 @@ enum Rosters {
 
     static func community(_ ctx: Context) throws -> HTTPResponse {
         let community = try node(ctx, kind: "community")
-        let today = ChinaDay.of()
+        let today = ChinaDay.of(ctx.clock.now)
         let range = GridPath.subtreeRange(of: community.path)
         let estates = try ctx.database.read { db in
             try Row.fetchAll(db, sql: """

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// What one word of the search box can mean, chosen by its shape.

@@ -12,8 +12,8 @@ public struct ChinaDay: Sendable, Hashable, Comparable {
         self.day = day
     }
 
-    /// Today (or the day of `date`) in Asia/Shanghai.
-    public static func of(_ date: Date = Date()) -> ChinaDay {
+    /// The day of `date` in Asia/Shanghai (today: `ChinaDay.of(clock.now)`).
+    public static func of(_ date: Date) -> ChinaDay {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = ChinaDate.timeZone
         let parts = calendar.dateComponents([.year, .month, .day], from: date)

@@ -1,5 +1,5 @@
 import Foundation
-import ResidentsFeature
+@testable import Domain
 import Testing
 
 @Suite struct IDNumberTests {
@@ -57,6 +57,29 @@ import Testing
         #expect(parse("1234") == .failure(.wrongLength))
         #expect(parse("11010519491231002Y") == .failure(.invalidCharacters))
         #expect(parse("1101051949123100２X") == .failure(.invalidCharacters))
+    }
+
+    /// The byte-level fast path agrees with the general parser on every vector: where it
+    /// answers, the general one gives the same number; where it does not, the general one refuses
+    /// or normalizes (spaces, lowercase x, 15 digits).
+    @Test func fastPathAgreesWithTheGeneralParser() throws {
+        let today = ChinaDay.of(Self.today)
+        var vectors = ["11010519491231002X", "110101199003071110", " 11010519491231002x ", "110105194912310021",
+                       "110101199003071117", "110101199002300000", "110101199013010000", "110105491231002", "", "1234",
+                       "11010519491231002Y", "1101051949123100２X", "11010519491231002x", "110101190002290021",
+                       "110101189912310011", "11010120260901001X", "110101202612310011"]
+        // Every check character, day and month edge around a few birth dates, and today's.
+        for first17 in ["11010519491231002", "11010120000229002", "11010119000229002", "44030619991301123",
+                        "11010120260901001", "11010120260902001", "33010619000101123", "330106190001001123"] {
+            for last in ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "x"] { vectors.append(first17 + last) }
+        }
+        for vector in vectors {
+            let general = IDNumber.parseGeneral(vector, on: today)
+            if let fast = IDNumber.parseCommon(vector, on: today) {
+                #expect(general == .success(fast), "\(vector)")
+            }
+            #expect(IDNumber.parse(vector, on: today) == general, "\(vector)")
+        }
     }
 
     @Test func ageOnADate() throws {

@@ -10,14 +10,14 @@ public enum ChinaDate {
         return calendar
     }
 
-    /// Today, `YYYY-MM-DD`.
-    public static func today(_ now: Date = Date()) -> String {
+    /// The day of `now`, `YYYY-MM-DD`.
+    public static func today(_ now: Date) -> String {
         let parts = calendar.dateComponents([.year, .month, .day], from: now)
         return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
     }
 
     /// The day `days` before today (or after, when negative).
-    public static func daysAgo(_ days: Int, from now: Date = Date()) -> String {
+    public static func daysAgo(_ days: Int, from now: Date) -> String {
         today(now.addingTimeInterval(-Double(days) * 86_400))
     }
 

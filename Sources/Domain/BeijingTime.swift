@@ -35,7 +35,7 @@ public enum BeijingTime {
     }
 
     /// Today's date in Beijing as `YYYY-MM-DD`.
-    public static func today(_ now: Date = Date()) -> String {
+    public static func today(_ now: Date) -> String {
         let c = calendar.dateComponents([.year, .month, .day], from: now)
         return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
     }

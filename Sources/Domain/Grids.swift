@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Storage
 
 /// The level of a node in the grid tree. Which kind sits under which is not enforced:
 /// the levels are data, and a district may skip some.
