@@ -18,6 +18,16 @@ public enum Permission: String, Sendable, CaseIterable {
     case importResidents
     case exportResidents
     case visitKeyGroups
+    /// Party organisations and members (党组织, 党员台账).
+    case viewMembers
+    case manageMembers
+    /// A member's own record, 双报到 and 自评 (ownership is checked on the record).
+    case ownMembership
+    /// Pages of one member's record: those who view members, and members (their own only).
+    case memberRecord
+    /// Year-end 三评: 社区测评 by staff, 组织考评 by the coordinator (自评 is `ownMembership`).
+    case communityEvaluation
+    case organisationEvaluation
 
     /// Roles granted this permission. The single table of who may do what.
     public var roles: Set<Role> {
@@ -32,6 +42,12 @@ public enum Permission: String, Sendable, CaseIterable {
         case .importResidents: return [.staff]
         case .exportResidents: return [.staff, .coordinator]
         case .visitKeyGroups: return [.staff, .gridWorker]
+        case .viewMembers: return [.admin, .staff, .gridWorker, .coordinator]
+        case .manageMembers: return [.admin, .staff]
+        case .ownMembership: return [.member]
+        case .memberRecord: return [.admin, .staff, .gridWorker, .coordinator, .member]
+        case .communityEvaluation: return [.staff]
+        case .organisationEvaluation: return [.coordinator]
         }
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import Synchronization
 import GridsFeature
 import ResidentsFeature
+import MembersFeature
 import HTTPCore
 import Logging
 import Security
@@ -56,6 +57,7 @@ public final class Application: Sendable {
         GridsFeature.register(&routes)
         AdminFeature.register(&routes)
         ResidentsFeature.register(&routes)
+        MembersFeature.register(&routes)
         self.routeTable = routes.table
 
         let files = StaticFiles(root: configuration.publicDirectory.path, logger: logger)

@@ -33,6 +33,19 @@ public enum AuditLabels {
         ("resident.import", "导入居民"),
         ("resident.export", "导出居民"),
         ("visit.create", "登记走访"),
+        ("branch.create", "新建党组织"),
+        ("member.create", "登记党员"),
+        ("member.update", "修改党员信息"),
+        ("member.transfer_out", "组织关系转出"),
+        ("member.transfer_in", "组织关系转入"),
+        ("member.report", "提交双报到"),
+        ("member.report_confirm", "确认双报到"),
+        ("member.report_return", "退回双报到"),
+        ("member.evaluate", "年度评议"),
+        ("member.import", "导入党员台账"),
+        ("member.export", "导出党员台账"),
+        ("member.export_full", "导出党员台账（完整号码）"),
+        ("member.search_full_number", "按完整号码查找党员"),
     ]
 
     public static let byAction: [String: String] = Dictionary(actions.map { ($0.action, $0.label) }, uniquingKeysWith: { a, _ in a })

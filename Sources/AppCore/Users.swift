@@ -18,6 +18,8 @@ public struct User: Sendable, Hashable, Codable {
     public var active: Bool
     public var mustChangePassword: Bool
     public var lastLoginAt: String?
+    /// The resident record of a member's or resident's account.
+    public var residentID: Int64?
 
     public var principal: Principal {
         Principal(userID: id, role: role, scope: role == .admin ? .everything : Scope(path: scopePath ?? "/none/"))
@@ -36,7 +38,7 @@ public struct User: Sendable, Hashable, Codable {
 
     static let selectSQL = """
         SELECT u.id, u.username, u.display_name, u.role, u.scope_grid_id, g.path AS scope_path, g.name AS scope_name,
-               u.active, u.must_change_password, u.last_login_at
+               u.active, u.must_change_password, u.last_login_at, u.resident_id
         FROM users u LEFT JOIN grids g ON g.id = u.scope_grid_id
         """
 
@@ -51,6 +53,7 @@ public struct User: Sendable, Hashable, Codable {
         active = (row["active"] as Int64? ?? 0) == 1
         mustChangePassword = (row["must_change_password"] as Int64? ?? 0) == 1
         lastLoginAt = row["last_login_at"]
+        residentID = row["resident_id"]
     }
 }
 
@@ -87,9 +90,12 @@ public struct UserStore: Sendable {
         public var scopeGridID: Int64?
         public var password: String
         public var mustChangePassword: Bool
+        /// The resident record a member's or resident's account belongs to.
+        public var residentID: Int64?
 
         public init(username: String, displayName: String, role: Role, scopeGridID: Int64?, password: String,
-                    mustChangePassword: Bool = true) {
+                    mustChangePassword: Bool = true, residentID: Int64? = nil) {
+            self.residentID = residentID
             self.username = username
             self.displayName = displayName
             self.role = role
@@ -99,7 +105,7 @@ public struct UserStore: Sendable {
         }
     }
 
-    static func validate(username: String, displayName: String, role: Role, scopeGridID: Int64?) -> [String: String] {
+    public static func validate(username: String, displayName: String, role: Role, scopeGridID: Int64?) -> [String: String] {
         var errors: [String: String] = [:]
         let name = username.trimmingCharacters(in: .whitespaces)
         if name.isEmpty {
@@ -125,7 +131,12 @@ public struct UserStore: Sendable {
         if let problem = Self.validate(password: new.password) { errors["password"] = problem }
         guard errors.isEmpty else { throw FieldErrors(errors) }
         let hash = try hasher.hash(new.password)
-        return try database.write { db in
+        return try database.write { db in try Self.insert(db, new, hash: hash, by: actor) }
+    }
+
+    /// Inserts a validated account with its audit entry, inside the caller's transaction (a
+    /// feature that creates an account as part of a larger change, like a member's account).
+    public static func insert(_ db: Database, _ new: NewUser, hash: String, by actor: AuditActor) throws -> User {
             let username = new.username.trimmingCharacters(in: .whitespaces)
             if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM users WHERE username = ?)", arguments: [username]) == true {
                 throw FieldErrors("username", "用户名“\(username)”已被使用")
@@ -134,16 +145,15 @@ public struct UserStore: Sendable {
                 throw FieldErrors("scope_grid_id", "所选网格节点不存在")
             }
             try db.execute(sql: """
-                INSERT INTO users (username, display_name, password_hash, role, scope_grid_id, must_change_password)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO users (username, display_name, password_hash, role, scope_grid_id, must_change_password, resident_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [username, new.displayName.trimmingCharacters(in: .whitespaces), hash, new.role.rawValue,
-                                 new.role == .admin ? nil : new.scopeGridID, new.mustChangePassword ? 1 : 0])
+                                 new.role == .admin ? nil : new.scopeGridID, new.mustChangePassword ? 1 : 0, new.residentID])
             let id = db.lastInsertedRowID
             guard let user = try Self.find(db, id: id) else { throw StorageDecodingError(message: "user \(id) vanished") }
             try AuditLog.record(db, actor: actor, action: "user.create", entityType: "user", entityId: id,
                                 before: nil as User.Snapshot?, after: user.snapshot)
             return user
-        }
     }
 
     public func update(_ id: Int64, displayName: String, role: Role, scopeGridID: Int64?, by actor: AuditActor) throws -> User {

@@ -17,6 +17,9 @@ import Web
     static let admins: Set<Role> = [.admin]
     static let residentViewers: Set<Role> = [.staff, .gridWorker, .coordinator]
     static let residentManagers: Set<Role> = [.staff, .gridWorker]
+    static let memberViewers: Set<Role> = [.admin, .staff, .gridWorker, .coordinator]
+    static let memberManagers: Set<Role> = [.admin, .staff]
+    static let memberRecord: Set<Role> = [.admin, .staff, .gridWorker, .coordinator, .member]
 
     /// "METHOD pattern" → roles that may use it; nil = no sign-in needed.
     static let expected: [String: Set<Role>?] = [
@@ -38,6 +41,27 @@ import Web
         "GET /admin/users/:id/deactivate": admins,
         "POST /admin/users/:id/deactivate": admins,
         "POST /admin/users/:id/activate": admins,
+        "GET /branches": memberViewers,
+        "GET /branches/new": memberManagers,
+        "POST /branches/new": memberManagers,
+        "GET /branches/:id": memberViewers,
+        "GET /members": memberViewers,
+        "GET /members/new": memberManagers,
+        "POST /members/new": memberManagers,
+        "GET /members/export.csv": memberViewers,
+        "GET /members/import": memberManagers,
+        "POST /members/import": memberManagers,
+        "GET /members/ledger": memberViewers,
+        "GET /members/:id": memberRecord,
+        "POST /members/:id/edit": memberManagers,
+        "POST /members/:id/transfer": memberManagers,
+        "POST /members/:id/account": memberManagers,
+        "GET /members/:id/report": memberRecord,
+        "POST /members/:id/report": memberRecord,
+        "POST /members/:id/report/confirm": memberManagers,
+        "POST /members/:id/report/return": memberManagers,
+        "POST /members/:id/evaluations": memberRecord,
+        "GET /members/:id/service-certificate": memberRecord,
         "GET /admin/locks": admins,
         "POST /admin/locks/lift": admins,
         "GET /admin/audit": admins,

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// The columns of the import file, named in Chinese in the header row. The export writes the

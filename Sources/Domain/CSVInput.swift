@@ -6,11 +6,11 @@ import Darwin
 #endif
 
 /// The text encodings a spreadsheet file saved by Excel (or WPS) comes in.
-enum CSVEncoding: String, Sendable, Codable {
+public enum CSVEncoding: String, Sendable, Codable {
     case utf8BOM, utf8, gb18030, utf16
 
     /// How the report names it.
-    var label: String {
+    public var label: String {
         switch self {
         case .utf8BOM: "UTF-8（带 BOM）"
         case .utf8: "UTF-8"
@@ -21,15 +21,16 @@ enum CSVEncoding: String, Sendable, Codable {
 }
 
 /// Why a file could not be read at all (as opposed to a row that is wrong).
-struct CSVFileError: Error, Sendable, Equatable {
-    let message: String
+public struct CSVFileError: Error, Sendable, Equatable {
+    public let message: String
+    public init(message: String) { self.message = message }
 }
 
 /// Turns the bytes of an uploaded file into UTF-8: UTF-8 with or without a BOM, UTF-16 with a
 /// BOM (Excel's "Unicode 文本"), or GB18030 (Excel's "CSV" on a Chinese Windows) converted with
 /// iconv when the bytes are not valid UTF-8.
-enum CSVDecoder {
-    static func decode(_ bytes: [UInt8]) throws(CSVFileError) -> (utf8: [UInt8], encoding: CSVEncoding) {
+public enum CSVDecoder {
+    public static func decode(_ bytes: [UInt8]) throws(CSVFileError) -> (utf8: [UInt8], encoding: CSVEncoding) {
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
             let body = Array(bytes[3...])
             guard isValidUTF8(body) else {
@@ -52,7 +53,7 @@ enum CSVDecoder {
     }
 
     /// Whether `bytes` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-    static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
+    public static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { buffer in
             let count = buffer.count
             var i = 0
@@ -122,21 +123,25 @@ enum CSVDecoder {
 }
 
 /// One record of a CSV file and the line of the file it starts on (the header is line 1).
-struct CSVRecord: Sendable {
-    let line: Int
-    let fields: [String]
+public struct CSVRecord: Sendable {
+    public let line: Int
+    public let fields: [String]
+    public init(line: Int, fields: [String]) {
+        self.line = line
+        self.fields = fields
+    }
 }
 
 /// RFC 4180 parsing of UTF-8 bytes: quoted fields with doubled quotes, embedded delimiters and
 /// line breaks; CRLF, LF or a lone CR as line ends; comma or tab as the delimiter.
-struct CSVParser {
-    let bytes: [UInt8]
-    let delimiter: UInt8
+public struct CSVParser {
+    public let bytes: [UInt8]
+    public let delimiter: UInt8
 
-    static let comma = UInt8(ascii: ","), tab = UInt8(ascii: "\t"), quote = UInt8(ascii: "\""),
+    public static let comma = UInt8(ascii: ","), tab = UInt8(ascii: "\t"), quote = UInt8(ascii: "\""),
                cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
 
-    init(bytes: [UInt8]) {
+    public init(bytes: [UInt8]) {
         self.bytes = bytes
         self.delimiter = Self.sniffDelimiter(bytes)
     }
@@ -155,7 +160,7 @@ struct CSVParser {
 
     /// Every record, with the line it starts on. Records whose fields are all empty (blank
     /// lines, Excel's trailing ",,,,") are skipped, but their lines still count.
-    func records() -> [CSVRecord] {
+    public func records() -> [CSVRecord] {
         var result: [CSVRecord] = []
         result.reserveCapacity(bytes.count / 64 + 1)
         bytes.withUnsafeBufferPointer { buffer in
