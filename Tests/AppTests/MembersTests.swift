@@ -130,6 +130,27 @@ import Web
         #expect(throws: (any Error).self) { try w.app.database.write { db in try db.execute(sql: "DELETE FROM member_events") } }
     }
 
+    @Test func centralHouseholdsLinkHouseholdsKeyGroupsFirst() throws {
+        let w = try World()
+        let (memberID, _, _) = try w.register("中心户甲")
+        let plain = try w.fixture.house(unit: "1", room: "101")
+        let lonely = try w.fixture.house(unit: "2", room: "202")
+        try w.fixture.resident("独居老人甲", house: lonely, tags: ["独居老人"])
+        #expect(try w.staff.post("/members/\(memberID)/households", [("house_id", String(plain))]).status == 409, "not a 中心户 yet")
+        #expect(try w.staff.post("/members/\(memberID)/roles", [("roles", "building_leader"), ("central_household", "1")]).status == 303)
+        let page = try w.staff.get("/members/\(memberID)")
+        let keyGroup = try #require(page.text.range(of: "（独居老人）"))
+        let ordinary = try #require(page.text.range(of: "1单元 101室"))
+        #expect(keyGroup.lowerBound < ordinary.lowerBound, "key-group households first")
+        #expect(try w.staff.post("/members/\(memberID)/households", [("house_id", String(lonely))]).status == 303)
+        #expect(try w.count("SELECT count(*) FROM member_households") == 1)
+        #expect(try w.staff.post("/members/\(memberID)/households/\(lonely)/remove").status == 303)
+        #expect(try w.count("SELECT count(*) FROM member_households") == 0)
+        #expect(try w.count("SELECT count(*) FROM party_members WHERE roles = 'building_leader' AND central_household = 1") == 1)
+        let coordinator = try w.app.signedIn(.coordinator)
+        #expect(try coordinator.post("/members/\(memberID)/roles", [("central_household", "1")]).status == 403)
+    }
+
     @Test func memberAccountReportAndEvaluations() throws {
         let w = try World()
         let (memberID, _, _) = try w.register("党员丁", category: "employed", employer: "县医院")

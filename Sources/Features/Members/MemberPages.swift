@@ -259,7 +259,12 @@ enum MemberPages {
                 return ["at": ChinaDate.localTime(row["at"]), "actor": row["actor_name"] as String,
                         "what": MemberVocabulary.eventLabels[kind] ?? kind, "note": row["note"] as String]
             }
+            let households = try householdChoices(db, member: member)
+            data["households"] = households.linked
+            data["hasHouseholds"] = !households.linked.isEmpty
             if ctx.may(.manageMembers) {
+                data["householdOptions"] = households.choices
+                data["roleOptions"] = FormState.options(MemberVocabulary.roles.map { ($0.code, $0.label) }, selected: Set(member.roles))
                 data["branchOptions"] = try BranchPages.options(db, scope: scope, selected: member.branchID)
                 data["gridOptions"] = try gridOptions(db, scope: scope, selected: member.gridID, kinds: ["grid", "building"])
             }
@@ -324,6 +329,50 @@ enum MemberPages {
         } catch let errors as FieldErrors {
             throw HTTPError(.unprocessableContent, errors.errors.values.sorted().first ?? "用户名有误")
         }
+    }
+
+    // MARK: - Roles and 联户
+
+    static func setRoles(_ ctx: Context) throws -> HTTPResponse {
+        let id = try ctx.request.id()
+        let roles = ctx.form.values(for: "roles")
+        return try ctx.memberAction(back: "/members/\(id)#roles", success: "已保存。") {
+            try ctx.memberStore.setRoles(id, roles: roles, central: ctx.form["central_household"] == "1", principal: ctx.principal,
+                                         by: ctx.actor)
+        }
+    }
+
+    static func linkHousehold(_ ctx: Context, link: Bool) throws -> HTTPResponse {
+        let id = try ctx.request.id()
+        let house = link ? ctx.form["house_id"].flatMap(canonicalID) : ctx.request.parameter("houseId").flatMap(canonicalID)
+        guard let house else { throw HTTPError(.unprocessableContent, "请选择要联系的住户") }
+        return try ctx.memberAction(back: "/members/\(id)#roles", success: link ? "已添加联系户。" : "已移除联系户。") {
+            try ctx.memberStore.linkHousehold(id, houseID: house, link: link, principal: ctx.principal, by: ctx.actor)
+        }
+    }
+
+    /// Houses of the member's grid node that a 党员中心户 may link: key-group households first.
+    static func householdChoices(_ db: Database, member: MemberRow) throws -> (linked: [[String: Any]], choices: [any TemplateRecord]) {
+        let range = GridPath.subtreeRange(of: member.gridPath)
+        let address = """
+            g.name || ' ' || h.unit || '单元 ' || h.room || '室' AS address,
+            (SELECT group_concat(DISTINCT t.name) FROM residences x JOIN resident_tags rt ON rt.resident_id = x.resident_id
+             JOIN tags t ON t.id = rt.tag_id AND t.key_group = 1 WHERE x.house_id = h.id AND x.ended_on IS NULL) AS key_groups
+            """
+        let linked = try Row.fetchAll(db, sql: """
+            SELECT h.id, \(address) FROM member_households mh JOIN houses h ON h.id = mh.house_id JOIN grids g ON g.id = h.building_id
+            WHERE mh.member_id = ? ORDER BY g.path, h.unit, h.room
+            """, arguments: [member.id])
+        let choices = try Row.fetchAll(db, sql: """
+            SELECT h.id, \(address) FROM houses h JOIN grids g ON g.id = h.building_id
+            WHERE g.path >= ? AND g.path < ? AND h.id NOT IN (SELECT house_id FROM member_households WHERE member_id = ?)
+            ORDER BY key_groups IS NULL, g.path, h.unit, h.room LIMIT 200
+            """, arguments: [range.lower, range.upper, member.id])
+        func label(_ row: Row) -> String {
+            (row["address"] as String) + ((row["key_groups"] as String?).map { "（\($0)）" } ?? "")
+        }
+        return (linked.map { ["id": $0["id"] as Int64, "address": label($0)] },
+                FormState.options(choices.map { (String($0["id"] as Int64), label($0)) }, selected: nil as String?))
     }
 
     // MARK: - 双报到

@@ -268,6 +268,49 @@ struct MemberStore: Sendable {
         }
     }
 
+    // MARK: - Roles and 联户
+
+    /// Sets the neighbourhood roles and the 党员中心户 flag.
+    func setRoles(_ id: Int64, roles: [String], central: Bool, principal: Principal?, by actor: AuditActor) throws {
+        try database.write { db in
+            let before = try Self.member(db, id, principal, .manageMembers)
+            guard before.isActive else { throw MemberRefusal.conflict("该党员的组织关系已转出。") }
+            let codes = MemberVocabulary.roles.map(\.code).filter(roles.contains)
+            try db.execute(sql: "UPDATE party_members SET roles = ?, central_household = ?, updated_at = ? WHERE id = ?",
+                           arguments: [codes.joined(separator: ","), central ? 1 : 0, now, id])
+            if !central { try db.execute(sql: "DELETE FROM member_households WHERE member_id = ?", arguments: [id]) }
+            let labels = codes.map { MemberVocabulary.label($0, in: MemberVocabulary.roles) } + (central ? ["党员中心户"] : [])
+            try Self.event(db, member: id, kind: "updated", note: "担任：" + (labels.isEmpty ? "无" : labels.joined(separator: "、")),
+                           at: now, actor: actor)
+            struct Roles: Encodable { let roles: [String]; let central_household: Bool }
+            try AuditLog.record(db, actor: actor, action: "member.roles", entityType: "member", entityId: id,
+                                before: Roles(roles: before.roles, central_household: before.centralHousehold),
+                                after: Roles(roles: codes, central_household: central))
+        }
+    }
+
+    /// Links (or unlinks) a household to a 党员中心户; the house must lie in the member's grid.
+    func linkHousehold(_ id: Int64, houseID: Int64, link: Bool, principal: Principal?, by actor: AuditActor) throws {
+        try database.write { db in
+            let member = try Self.member(db, id, principal, .manageMembers)
+            guard member.centralHousehold, member.isActive else { throw MemberRefusal.conflict("请先将该党员设为党员中心户。") }
+            guard let path = try String.fetchOne(db, sql: "SELECT g.path FROM houses h JOIN grids g ON g.id = h.building_id WHERE h.id = ?",
+                                                 arguments: [houseID]), principal?.scope.contains(path) == true else {
+                throw MemberRefusal.notFound()
+            }
+            if link {
+                try db.execute(sql: "INSERT OR IGNORE INTO member_households (member_id, house_id) VALUES (?, ?)", arguments: [id, houseID])
+            } else {
+                try db.execute(sql: "DELETE FROM member_households WHERE member_id = ? AND house_id = ?", arguments: [id, houseID])
+            }
+            guard db.changesCount > 0 else { return }
+            struct Household: Encodable { let house_id: Int64 }
+            try AuditLog.record(db, actor: actor, action: link ? "member.link_household" : "member.unlink_household",
+                                entityType: "member", entityId: id, before: link ? nil : Household(house_id: houseID),
+                                after: link ? Household(house_id: houseID) : nil)
+        }
+    }
+
     // MARK: - 双报到
 
     struct ReportInput: Sendable {

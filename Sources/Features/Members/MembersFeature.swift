@@ -29,6 +29,9 @@ public enum MembersFeature {
         routes.get("/members/:id", .memberRecord) { try MemberPages.show($0) }
         routes.post("/members/:id/edit", .manageMembers) { try MemberPages.update($0) }
         routes.post("/members/:id/transfer", .manageMembers) { try MemberPages.transfer($0) }
+        routes.post("/members/:id/roles", .manageMembers) { try MemberPages.setRoles($0) }
+        routes.post("/members/:id/households", .manageMembers) { try MemberPages.linkHousehold($0, link: true) }
+        routes.post("/members/:id/households/:houseId/remove", .manageMembers) { try MemberPages.linkHousehold($0, link: false) }
         routes.post("/members/:id/account", .manageMembers, options: RouteOptions(offload: true)) { try MemberPages.createAccount($0) }
         routes.get("/members/:id/report", .memberRecord) { try MemberPages.reportForm($0) }
         routes.post("/members/:id/report", .memberRecord) { try MemberPages.submitReport($0) }
