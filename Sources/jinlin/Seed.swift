@@ -97,7 +97,17 @@ struct Seed: ParsableCommand {
         }
         let elapsed = clock.now - start
         print(Self.report(summary, adminPassword: adminPassword, path: common.databasePath(config), elapsed: formatSeconds(elapsed)))
-        guard let rule else { return }
+        // Members come from residents: with residents already seeded they are added now,
+        // otherwise after the residents below.
+        let members = DemoMembers(seed: UInt64(seed), today: ChinaDay.of(database.clock.now))
+        func seedMembers() throws {
+            let result = try members.populate(database: database, county: county.plan(), gridIDs: summary.gridIDs)
+            guard result.members > 0 else { return }
+            print("")
+            print("党员 members: \(result.members)，党组织 branches: \(result.branches)，双报到 reports: \(result.reports)，"
+                  + "关联党员账号 linked member accounts: \(result.linkedAccounts)")
+        }
+        guard let rule else { return try seedMembers() }
 
         print("")
         print(rule.explanation)
@@ -126,6 +136,7 @@ struct Seed: ParsableCommand {
         let size = fileSize(path) + fileSize(path + "-wal")
         print("")
         print(Self.residentsReport(result, databaseSize: size, peakMemory: peakMemory()))
+        try seedMembers()
     }
 
     static func residentsReport(_ s: ResidentSeedSummary, databaseSize: Int64, peakMemory: Int64?) -> String {
