@@ -52,6 +52,7 @@ import Web
         "GET /members/import": memberManagers,
         "POST /members/import": memberManagers,
         "GET /members/ledger": memberViewers,
+        "GET /members/mine": [.member],
         "GET /members/:id": memberRecord,
         "POST /members/:id/edit": memberManagers,
         "POST /members/:id/transfer": memberManagers,

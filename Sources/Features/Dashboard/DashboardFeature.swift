@@ -26,6 +26,8 @@ public enum DashboardFeature {
         Shortcut(title: "登记居民", path: "/residents/new", note: "新登记一位居民", permission: .manageResidents),
         Shortcut(title: "待走访重点人群", path: "/residents/visits/overdue", note: "30 天内未走访的重点人群", permission: .visitKeyGroups),
         Shortcut(title: "导入居民", path: "/residents/import", note: "从 Excel 另存的 CSV 批量导入", permission: .importResidents),
+        Shortcut(title: "党员", path: "/members", note: "党员台账、双报到确认、年度评议", permission: .viewMembers),
+        Shortcut(title: "我的党员档案", path: "/members/mine", note: "在职党员双报到、年度自评", permission: .ownMembership),
         Shortcut(title: "网格管理", path: "/grids", note: "社区、小区、网格、楼栋的层级树", permission: .viewGrids),
         Shortcut(title: "新建网格节点", path: "/grids/new", note: "在管辖范围内添加节点", permission: .manageGrids),
         Shortcut(title: "用户管理", path: "/admin/users", note: "创建账号、重置密码、停用", permission: .manageUsers),

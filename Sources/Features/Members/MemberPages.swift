@@ -210,6 +210,18 @@ enum MemberPages {
         }
     }
 
+    /// A member's own record, from the dashboard or /me.
+    static func mine(_ ctx: Context) throws -> HTTPResponse {
+        let user = try ctx.requireUser()
+        guard let residentID = user.residentID,
+              let id = try ctx.database.read({ db in
+                  try Int64.fetchOne(db, sql: "SELECT id FROM party_members WHERE resident_id = ?", arguments: [residentID])
+              }) else {
+            throw HTTPError(.notFound, "您的账号还没有关联党员记录，请联系社区工作人员。")
+        }
+        return ctx.redirect("/members/\(id)")
+    }
+
     static func show(_ ctx: Context, editState: FormState? = nil, account: (String, String)? = nil,
                      status: HTTPStatus = .ok) throws -> HTTPResponse {
         let member = try visibleMember(ctx)
@@ -229,6 +241,7 @@ enum MemberPages {
                 "grid": member.gridName, "membership": MemberVocabulary.label(member.membership, in: MemberVocabulary.memberships),
                 "isActive": member.isActive, "central": member.centralHousehold,
                 "roles": member.roles.map { MemberVocabulary.label($0, in: MemberVocabulary.roles) }.joined(separator: "、"),
+                "hasRoles": !member.roles.isEmpty,
                 "hasAccount": member.accountID != nil, "isEmployed": member.category == "employed",
             ]
             let report = try Row.fetchOne(db, sql: "SELECT * FROM member_reports WHERE member_id = ? AND year = ?",

@@ -26,6 +26,7 @@ public enum MembersFeature {
             try MemberLedger.importFile($0)
         }
         routes.get("/members/ledger", .viewMembers, options: RouteOptions(offload: true)) { try MemberLedger.printable($0) }
+        routes.get("/members/mine", .ownMembership) { try MemberPages.mine($0) }
         routes.get("/members/:id", .memberRecord) { try MemberPages.show($0) }
         routes.post("/members/:id/edit", .manageMembers) { try MemberPages.update($0) }
         routes.post("/members/:id/transfer", .manageMembers) { try MemberPages.transfer($0) }
