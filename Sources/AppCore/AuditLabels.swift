@@ -34,6 +34,7 @@ public enum AuditLabels {
         ("resident.export", "导出居民"),
         ("visit.create", "登记走访"),
         ("branch.create", "新建党组织"),
+        ("branch.cover", "联合党支部添加覆盖小区"),
         ("member.create", "登记党员"),
         ("member.update", "修改党员信息"),
         ("member.transfer_out", "组织关系转出"),

@@ -45,6 +45,7 @@ import Web
         "GET /branches/new": memberManagers,
         "POST /branches/new": memberManagers,
         "GET /branches/:id": memberViewers,
+        "POST /branches/:id/grids": memberManagers,
         "GET /members": memberViewers,
         "GET /members/new": memberManagers,
         "POST /members/new": memberManagers,

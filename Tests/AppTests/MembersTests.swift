@@ -73,12 +73,23 @@ import Web
         #expect(try w.staff.post("/branches/new", [("name", "外社区支部"), ("kind", "branch"),
                                                    ("grid_id", String(w.app.otherCommunity.id))]).status == 422)
         #expect(try w.count("SELECT count(*) FROM branches") == 2)
+        // A 联合党支部 covers several estates; an ordinary branch does not.
+        let joint = try w.staff.post("/branches/new", [("name", "联合党支部"), ("kind", "joint"), ("grid_id", String(w.app.estate.id)),
+                                                       ("parent_id", String(committeeID))])
+        let jointID = try #require(Int64(joint.header("location")?.split(separator: "/").last ?? ""))
+        let second = try w.fixture.secondEstate()
+        #expect(try w.staff.post("/branches/\(jointID)/grids", [("grid_id", String(second.estate.id))]).status == 303)
+        #expect(try w.staff.get("/branches/\(jointID)").text.contains("幸福小区"))
+        #expect(try w.staff.post("/branches/\(committeeID)/grids", [("grid_id", String(second.estate.id))]).status == 409)
+        #expect(try w.staff.post("/branches/\(jointID)/grids", [("grid_id", String(w.app.otherCommunity.id))]).status == 422)
+        #expect(try w.count("SELECT count(*) FROM branch_grids") == 1)
         // Outside the scope the branch is not there; a coordinator may read but not create.
         let outsider = try w.app.signedIn(.staff, scope: w.app.otherCommunity.id)
         #expect(try outsider.get("/branches/\(committeeID)").status == 404)
         let coordinator = try w.app.signedIn(.coordinator)
         #expect(try coordinator.get("/branches/\(committeeID)").status == 200)
         #expect(try coordinator.post("/branches/new", [("name", "x"), ("kind", "group"), ("grid_id", String(w.app.building.id))]).status == 403)
+        #expect(try w.count("SELECT count(*) FROM branches") == 3)
     }
 
     @Test func registeringAMemberAndItsRefusals() throws {

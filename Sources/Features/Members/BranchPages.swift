@@ -81,6 +81,14 @@ enum BranchPages {
         }
     }
 
+    static func cover(_ ctx: Context) throws -> HTTPResponse {
+        let id = try ctx.request.id()
+        guard let gridID = ctx.form["grid_id"].flatMap(canonicalID) else { throw HTTPError(.unprocessableContent, "请选择要覆盖的小区") }
+        return try ctx.memberAction(back: "/branches/\(id)", success: "已添加覆盖范围。") {
+            try ctx.memberStore.coverGrid(id, gridID: gridID, principal: ctx.principal, by: ctx.actor)
+        }
+    }
+
     static func show(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
         let scope = ctx.principal?.scope ?? Scope(path: "/none/")
@@ -90,6 +98,10 @@ enum BranchPages {
                 JOIN grids g ON g.id = b.grid_id LEFT JOIN branches p ON p.id = b.parent_id WHERE b.id = ?
                 """, arguments: [id]), scope.contains(branch["grid_path"]) else { throw HTTPError(.notFound) }
             let children = try Row.fetchAll(db, sql: "SELECT id, name, kind FROM branches WHERE parent_id = ? ORDER BY name", arguments: [id])
+            let covered = try String.fetchAll(db, sql: """
+                SELECT g.name FROM branch_grids x JOIN grids g ON g.id = x.grid_id WHERE x.branch_id = ? ORDER BY g.path
+                """, arguments: [id])
+            let isJoint = branch["kind"] as String == "joint"
             let memberIDs = try Int64.fetchAll(db, sql: """
                 SELECT id FROM party_members WHERE branch_id = ? AND membership = 'active' ORDER BY id LIMIT 500
                 """, arguments: [id])
@@ -103,7 +115,9 @@ enum BranchPages {
                                             "kind": MemberVocabulary.label($0["kind"], in: MemberVocabulary.branchKinds)] },
                 "hasChildren": !children.isEmpty,
                 "members": members.map { MemberPages.row($0, report: nil) }, "hasMembers": !members.isEmpty, "memberCount": members.count,
-                "canManage": ctx.may(.manageMembers),
+                "canManage": ctx.may(.manageMembers), "isJoint": isJoint, "covered": covered, "hasCovered": !covered.isEmpty,
+                "estateOptions": isJoint && ctx.may(.manageMembers)
+                    ? try MemberPages.gridOptions(db, scope: scope, selected: nil, kinds: ["estate"]) : [],
             ]
         }
         return try ctx.render("branches/show", title: "党组织", data)

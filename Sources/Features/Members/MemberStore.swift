@@ -446,6 +446,28 @@ struct MemberStore: Sendable {
         var secretary: String
     }
 
+    /// A 联合党支部 covers further estates besides its own grid node.
+    func coverGrid(_ branchID: Int64, gridID: Int64, principal: Principal?, by actor: AuditActor) throws {
+        try database.write { db in
+            guard let branch = try Row.fetchOne(db, sql: """
+                SELECT b.kind, g.path FROM branches b JOIN grids g ON g.id = b.grid_id WHERE b.id = ?
+                """, arguments: [branchID]) else { throw MemberRefusal.notFound() }
+            switch Policy.decide(principal, .manageMembers, targetGridPath: branch["path"]) {
+            case .allow: break
+            case .forbidden: throw MemberRefusal.forbidden("您的角色不能管理党组织。")
+            case .notFound: throw MemberRefusal.notFound()
+            }
+            guard branch["kind"] as String == "joint" else { throw MemberRefusal.conflict("只有联合党支部可以覆盖多个小区。") }
+            guard let path = try String.fetchOne(db, sql: "SELECT path FROM grids WHERE id = ?", arguments: [gridID]),
+                  principal?.scope.contains(path) == true else { throw FieldErrors("grid_id", "所选网格节点不存在或不在您的管辖范围内") }
+            try db.execute(sql: "INSERT OR IGNORE INTO branch_grids (branch_id, grid_id) VALUES (?, ?)", arguments: [branchID, gridID])
+            guard db.changesCount > 0 else { return }
+            struct Covered: Encodable { let grid_id: Int64 }
+            try AuditLog.record(db, actor: actor, action: "branch.cover", entityType: "branch", entityId: branchID,
+                                before: nil as Covered?, after: Covered(grid_id: gridID))
+        }
+    }
+
     func createBranch(_ input: BranchInput, principal: Principal?, by actor: AuditActor) throws -> Int64 {
         try database.write { db in
             guard let gridID = input.gridID,

@@ -16,6 +16,7 @@ public enum MembersFeature {
         routes.get("/branches/new", .manageMembers) { try BranchPages.newForm($0) }
         routes.post("/branches/new", .manageMembers) { try BranchPages.create($0) }
         routes.get("/branches/:id", .viewMembers) { try BranchPages.show($0) }
+        routes.post("/branches/:id/grids", .manageMembers) { try BranchPages.cover($0) }
 
         routes.get("/members", .viewMembers) { try MemberPages.index($0) }
         routes.get("/members/new", .manageMembers) { try MemberPages.newForm($0) }

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# members-bench.sh: the member list at county scale (issue: first page and a name search under
+# 50 ms p95 over HTTP with about 1,000,000 residents and their party members).
+#
+# A BENCHMARK, not a test: it prints figures next to the target and never fails on a figure.
+# It exits non-zero only when it cannot run (build, seed, server start or sign-in failure).
+#
+# Usage: Tests/bench/members-bench.sh
+#   RESIDENTS=1000000  residents to seed (their party members come with them)
+#   SKIP_BUILD=1       reuse .build/release/jinlin
+#   DATA_DIR=DIR       keep (or reuse) the seeded data directory
+#   REQUESTS=200       requests per measured page, on one kept-alive connection
+#
+# It signs in as the first-run admin (scope: the whole county, the widest list there is) and
+# as staff of one community, and times each page from the request's first byte to the last
+# byte of the response.
+set -euo pipefail
+RESIDENTS=${RESIDENTS:-1000000}
+REQUESTS=${REQUESTS:-200}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+[[ "${SKIP_BUILD:-0}" == 1 ]] || swift build -c release --product jinlin
+BIN=$ROOT/.build/release/jinlin
+DATA=${DATA_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/jinlin-members-bench.XXXXXX")}
+mkdir -p "$DATA"
+if [[ ! -f "$DATA/admin-password" ]]; then
+    start=$(date +%s.%N)
+    "$BIN" seed --seed 1 --communities 3 --residents "$RESIDENTS" --data-dir "$DATA" > "$DATA/seed.log" 2>&1
+    echo "seed: $(echo "$(date +%s.%N) - $start" | bc) s"
+    sed -n 's/^ *password: *//p' "$DATA/seed.log" | head -n 1 > "$DATA/admin-password"
+    grep '党员 members' "$DATA/seed.log" || true
+fi
+"$BIN" serve --port 0 --data-dir "$DATA" --access-log off > "$DATA/server.out" 2> "$DATA/server.err" &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
+for _ in $(seq 100); do
+    PORT=$(sed -n 's#.*listening on http://[^ ]*:\([0-9][0-9]*\)/.*#\1#p' "$DATA/server.out" | head -n 1)
+    [[ -n "$PORT" ]] && break
+    sleep 0.2
+done
+[[ -n "${PORT:-}" ]] || { echo "the server did not start"; exit 1; }
+python3 - "$PORT" "$(cat "$DATA/admin-password")" "$REQUESTS" "$DATA/jinlin.sqlite3" <<'PY'
+import http.client, re, sqlite3, statistics, sys, time, urllib.parse
+port, admin_password, requests, db_path = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+
+class Client:
+    def __init__(self):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port)
+        self.cookies = {}
+    def request(self, method, path, body=None):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                pair = value.split(";")[0]
+                k, _, v = pair.partition("=")
+                if v: self.cookies[k] = v
+                else: self.cookies.pop(k, None)
+        return response.status, text
+    def sign_in(self, username, password):
+        _, page = self.request("GET", "/login")
+        token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+        status, _ = self.request("POST", "/login", urllib.parse.urlencode(
+            {"username": username, "password": password, "_csrf": token}))
+        return status == 303
+
+db = sqlite3.connect(db_path)
+members = db.execute("SELECT count(*) FROM party_members").fetchone()[0]
+residents = db.execute("SELECT count(*) FROM residents").fetchone()[0]
+staff = db.execute("""SELECT u.username, g.name, (SELECT count(*) FROM party_members m JOIN grids x ON x.id = m.grid_id
+                      WHERE x.path >= g.path AND x.path < g.path || '~') FROM users u JOIN grids g ON g.id = u.scope_grid_id
+                      WHERE u.role = 'staff' AND g.kind = 'community' ORDER BY 3 DESC LIMIT 1""").fetchone()
+surname = db.execute("""SELECT substr(r.name, 1, 1) FROM party_members m JOIN residents r ON r.id = m.resident_id
+                        GROUP BY 1 ORDER BY count(*) DESC LIMIT 1""").fetchone()[0]
+name2 = db.execute("""SELECT substr(r.name, 2, 2) FROM party_members m JOIN residents r ON r.id = m.resident_id
+                      WHERE length(r.name) = 3 LIMIT 1 OFFSET 500""").fetchone()[0]
+print(f"residents: {residents}, party members: {members}; staff {staff[0]} of {staff[1]} ({staff[2]} members)")
+
+def measure(client, path):
+    times = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        status, text = client.request("GET", path)
+        times.append((time.perf_counter() - start) * 1000)
+        if status != 200: sys.exit(f"GET {path} answered {status}")
+    times.sort()
+    p50, p95 = statistics.median(times), times[int(len(times) * 0.95) - 1]
+    total = re.search(r"共 <strong>(\d+)</strong> 人", text)
+    verdict = "meets" if p95 < 50 else "MISSES"
+    print(f"  {path:60s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ({total.group(1) if total else '?'} matches; target p95 < 50 ms: {verdict})")
+
+admin = Client()
+if admin.sign_in("admin", admin_password):
+    # The first-run admin must change the password before any other page (a reused data
+    # directory has the changed one).
+    _, page = admin.request("GET", "/account/password")
+    token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+    admin.request("POST", "/account/password", urllib.parse.urlencode({"current_password": admin_password,
+                  "new_password": admin_password + "-x", "confirm_password": admin_password + "-x", "_csrf": token}))
+elif not Client().sign_in("admin", admin_password + "-x") or not admin.sign_in("admin", admin_password + "-x"):
+    sys.exit("sign-in as admin failed")
+q = urllib.parse.quote
+print("admin (the whole county):")
+for path in ["/members", "/members?q=" + q(surname), "/members?q=" + q(name2), "/members?category=employed&reported=no",
+             "/members?page=100"]:
+    measure(admin, path)
+s = Client()
+if not s.sign_in(staff[0], "jinlin-demo-2026"): sys.exit(f"sign-in as {staff[0]} failed")
+print(f"staff ({staff[1]}):")
+for path in ["/members", "/members?q=" + q(surname), "/members?q=" + q(name2)]:
+    measure(s, path)
+PY
