@@ -18,6 +18,12 @@ public enum Permission: String, Sendable, CaseIterable {
     case importResidents
     case exportResidents
     case visitKeyGroups
+    /// Volunteer teams, posts and activities in scope (and a volunteer's certificate).
+    case viewVolunteering
+    /// Create teams, posts and activities; add team people; check attendees in; close activities.
+    case manageVolunteering
+    /// Claim and leave posts, sign up for activities and cancel, the phone home `/me`.
+    case joinVolunteering
 
     /// Roles granted this permission. The single table of who may do what.
     public var roles: Set<Role> {
@@ -32,6 +38,9 @@ public enum Permission: String, Sendable, CaseIterable {
         case .importResidents: return [.staff]
         case .exportResidents: return [.staff, .coordinator]
         case .visitKeyGroups: return [.staff, .gridWorker]
+        case .viewVolunteering: return [.staff, .gridWorker, .coordinator, .member]
+        case .manageVolunteering: return [.staff, .gridWorker]
+        case .joinVolunteering: return [.member]
         }
     }
 }

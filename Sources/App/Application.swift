@@ -11,6 +11,7 @@ import Logging
 import Security
 import Storage
 import Views
+import VolunteeringFeature
 import Web
 
 /// The composition root: opens the database, loads templates, registers every feature.
@@ -56,6 +57,7 @@ public final class Application: Sendable {
         GridsFeature.register(&routes)
         AdminFeature.register(&routes)
         ResidentsFeature.register(&routes)
+        VolunteeringFeature.register(&routes)
         self.routeTable = routes.table
 
         let files = StaticFiles(root: configuration.publicDirectory.path, logger: logger)
