@@ -46,7 +46,7 @@ enum CertificatePage {
         let first = records.first.map { $0["served_on"] as String }, last = records.last.map { $0["served_on"] as String }
         let name: String = resident["name"]
         let data: [String: Any] = [
-            "title": "志愿服务记录证明", "name": name, "maskedID": Mask.idNumber(resident["id_number"]), "year": String(year),
+            "title": "志愿服务记录证明", "name": name, "backURL": ctx.may(.joinVolunteering) ? "/me" : "/activities", "maskedID": Mask.idNumber(resident["id_number"]), "year": String(year),
             "period": first.map { "\($0) 至 \(last ?? $0)" } ?? "本年度暂无服务记录",
             "total": Choices.hours(total), "count": records.count, "records": rows, "hasRecords": !rows.isEmpty,
             "organisation": organisation, "issuedOn": chineseDate(today),
