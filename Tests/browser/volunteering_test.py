@@ -50,6 +50,8 @@ def link_member(db_path, username):
             WHERE b.path >= ? AND b.path < ? AND r.status = 'active'
               AND r.id NOT IN (SELECT resident_id FROM users WHERE resident_id IS NOT NULL)
             ORDER BY r.id LIMIT 1""", (scope_path, upper)).fetchone()
+        if row is None:
+            row = add_resident(db, scope_path, upper)
         resident_id, name = row
         with db:
             db.execute("UPDATE users SET resident_id = NULL WHERE id = ?", (user_id,))
@@ -59,6 +61,33 @@ def link_member(db_path, username):
         return scope_id, name
     finally:
         db.close()
+
+
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def make_id():
+    """A valid 18-character ID number (GB 11643 check character) not used yet in this run."""
+    first17 = "330102" + f"19{random.randint(50, 99)}{random.randint(1, 12):02d}{random.randint(1, 28):02d}" + f"{random.randint(0, 999):03d}"
+    return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, WEIGHTS)) % 11]
+
+
+def add_resident(db, scope_path, upper):
+    """A demo county seeded without residents: one resident in a building of the scope."""
+    (building_id,) = db.execute("SELECT id FROM grids WHERE kind = 'building' AND path >= ? AND path < ? ORDER BY path LIMIT 1",
+                                (scope_path, upper)).fetchone()
+    number = make_id()
+    birth = f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
+    with db:
+        db.execute("INSERT OR IGNORE INTO houses (building_id, unit, room) VALUES (?, '1', '101')", (building_id,))
+        (house_id,) = db.execute("SELECT id FROM houses WHERE building_id = ? AND unit = '1' AND room = '101'", (building_id,)).fetchone()
+        cursor = db.execute("""
+            INSERT INTO residents (name, id_number, id_number_rev, sex, birth_date, political_status, status, building_id, notes)
+            VALUES ('志愿者甲', ?, ?, ?, ?, '01', 'active', ?, '')""",
+            (number, number[::-1], "M" if int(number[16]) % 2 else "F", birth, building_id))
+        db.execute("""INSERT INTO residences (resident_id, house_id, relation, started_on)
+                      VALUES (?, ?, 'owner', '2020-01-01')""", (cursor.lastrowid, house_id))
+    return cursor.lastrowid, "志愿者甲"
 
 
 def set_value(driver, name, value):
