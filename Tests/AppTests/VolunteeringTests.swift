@@ -474,6 +474,29 @@ struct VolunteerFixture {
         #expect(try f.snapshot() == before)
     }
 
+    @Test func aMemberPlacedInAGridReachesItsCommunitysActivitiesAndPosts() throws {
+        let app = try TestApp()
+        let f = VolunteerFixture(app: app)
+        let staff = try app.signedIn(.staff)
+        let communityWide = try f.activity(staff, title: "全社区健步走", grid: app.community.id)
+        let estatePost = try f.post(staff, title: "小区议事员", grid: app.estate.id)
+        let member = try f.member("马丽", scope: app.grid.id)
+        #expect(try member.client.get("/activities").text.contains("全社区健步走"))
+        #expect(try member.client.get("/activities/\(communityWide)").status == 200)
+        #expect(try member.client.post("/activities/\(communityWide)/signup").status == 303)
+        #expect(try member.client.get("/posts").text.contains("小区议事员"))
+        #expect(try member.client.post("/posts/\(estatePost)/claim").status == 303)
+        // Staff and grid workers reach only their own subtree.
+        let worker = try app.signedIn(.gridWorker, scope: app.grid.id)
+        #expect(try worker.get("/activities/\(communityWide)").status == 404)
+        #expect(try worker.post("/activities/\(communityWide)/close").status == 404)
+        #expect(!(try worker.get("/activities").text.contains("全社区健步走")))
+        // A member of another community does not reach it.
+        let other = try f.member("牛远", scope: app.otherCommunity.id)
+        #expect(try other.client.get("/activities/\(communityWide)").status == 404)
+        #expect(!(try other.client.get("/posts").text.contains("小区议事员")))
+    }
+
     // MARK: - /me and the certificate
 
     @Test func meWorksForAnAccountWithoutAResident() throws {

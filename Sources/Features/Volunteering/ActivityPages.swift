@@ -15,7 +15,7 @@ enum ActivityPages {
     static let activityStatusNames = ["open": "报名中", "closed": "已结束", "cancelled": "已取消"]
 
     static func index(_ ctx: Context) throws -> HTTPResponse {
-        let scope = ctx.scopeCondition(on: "g.path")
+        let scope = ctx.volunteerReach(on: "g.path")
         let now = LocalMinute.string(ctx.clock.now)
         let past = ctx.query["past"] == "1"
         let identity = ctx.may(.joinVolunteering) ? try ctx.volunteerIdentity() : nil
@@ -135,7 +135,7 @@ enum ActivityPages {
                 LEFT JOIN teams t ON t.id = a.team_id WHERE a.id = ?
                 """, arguments: [id])
         }) else { throw HTTPError(.notFound) }
-        try ctx.authorize(.viewVolunteering, gridPath: row["path"])
+        try ctx.authorizeReach(.viewVolunteering, path: row["path"])
         var activity = summary(row, now: now)
         activity["description"] = Choices.shown(row["description"] as String)
         let code: String = row["checkin_code"]

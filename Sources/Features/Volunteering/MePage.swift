@@ -20,7 +20,7 @@ enum MePage {
         }
         let now = LocalMinute.string(ctx.clock.now)
         let year = String(ChinaDate.today(ctx.clock.now).prefix(4))
-        let scope = ctx.scopeCondition(on: "g.path")
+        let scope = ctx.volunteerReach(on: "g.path")
         let (mine, open, posts, hours) = try ctx.database.read { db in
             let mine = try Row.fetchAll(db, sql: """
                 SELECT a.id, a.title, a.place, a.starts_at, a.ends_at, a.signup_deadline, a.checkin_code, s.seq, s.status,

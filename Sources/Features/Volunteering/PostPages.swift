@@ -12,7 +12,7 @@ import Web
 /// which are empty; a member sees the posts near where they live first, and claims or leaves.
 enum PostPages {
     static func index(_ ctx: Context) throws -> HTTPResponse {
-        let scope = ctx.scopeCondition(on: "g.path")
+        let scope = ctx.volunteerReach(on: "g.path")
         let isStaff = ctx.may(.manageVolunteering)
         let identity = ctx.may(.joinVolunteering) ? try ctx.volunteerIdentity() : nil
         let categoryText = String((ctx.query["category"] ?? "").prefix(10))

@@ -12,7 +12,7 @@ import Web
 /// people found by name or the last 4 characters of the ID number, remove them, pick a leader.
 enum TeamPages {
     static func index(_ ctx: Context) throws -> HTTPResponse {
-        let scope = ctx.scopeCondition(on: "g.path")
+        let scope = ctx.volunteerReach(on: "g.path")
         let rows = try ctx.database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT t.id, t.name, k.name AS kind, g.name AS grid, r.name AS leader,
@@ -81,7 +81,7 @@ enum TeamPages {
                 FROM teams t JOIN team_kinds k ON k.id = t.kind_id JOIN grids g ON g.id = t.grid_id WHERE t.id = ?
                 """, arguments: [id])
         }) else { throw HTTPError(.notFound) }
-        try ctx.authorize(.viewVolunteering, gridPath: team["path"])
+        try ctx.authorizeReach(.viewVolunteering, path: team["path"])
         let leaderID: Int64? = team["leader_id"]
         let people = try ctx.database.read { db in
             try Row.fetchAll(db, sql: """

@@ -71,6 +71,17 @@ extension Context {
 
     /// The account's scope as a condition on a grid-path column (nothing when signed out).
     var volunteerScope: Scope { principal?.scope ?? Scope(path: "/none/") }
+
+    /// What the account may see of volunteering (`VolunteerReach`) as an SQL condition.
+    func volunteerReach(on column: String) -> (sql: String, arguments: [String]) {
+        VolunteerReach.condition(principal, on: column)
+    }
+
+    /// The role (403), then the target's grid within the account's reach (404).
+    func authorizeReach(_ permission: Permission, path: String?) throws {
+        try authorize(permission)
+        guard let principal, let path, VolunteerReach.allows(principal, path) else { throw HTTPError(.notFound) }
+    }
 }
 
 /// Lookups the forms share: grids in scope, post categories, team kinds.

@@ -112,6 +112,24 @@ enum AttendeeCode {
     }
 }
 
+/// Where an account's volunteering lies: its scope's subtree and, for a member, the nodes above
+/// it too — an activity or a post of the member's estate or community is open to the members
+/// placed below it. Staff and grid workers reach exactly their scope.
+enum VolunteerReach {
+    static func allows(_ principal: Principal, _ path: String) -> Bool {
+        if principal.scope.contains(path) { return true }
+        guard principal.role == .member, let own = principal.scope.path else { return false }
+        return own.hasPrefix(path)
+    }
+
+    /// The same as an SQL condition on a grid-path column.
+    static func condition(_ principal: Principal?, on column: String) -> (sql: String, arguments: [String]) {
+        let base = (principal?.scope ?? Scope(path: "/none/")).condition(on: column)
+        guard principal?.role == .member, let own = principal?.scope.path else { return base }
+        return ("(\(base.sql) OR instr(?, \(column)) = 1)", base.arguments + [own])
+    }
+}
+
 /// Every volunteering transition: one function each, checking role, scope, ownership and state
 /// and writing the change with its audit entry in one `database.write` transaction. Races are
 /// settled there: SQLite has one writer, so a count and the insert that depends on it see the
@@ -123,12 +141,12 @@ struct VolunteeringStore: Sendable {
 
     // MARK: - Checks
 
+    /// The role first (403), then the target's grid within the account's reach (404).
     static func check(_ actor: VolunteerActor, _ permission: Permission, path: String?) throws {
-        switch Policy.decide(actor.principal, permission, targetGridPath: path ?? "/none/") {
-        case .allow: return
-        case .forbidden: throw VolunteerRefusal(.forbidden, "您的账号没有办理此项的权限。")
-        case .notFound: throw VolunteerRefusal.outOfScope
+        guard Policy.decide(actor.principal, permission) == .allow else {
+            throw VolunteerRefusal(.forbidden, "您的账号没有办理此项的权限。")
         }
+        guard let path, VolunteerReach.allows(actor.principal, path) else { throw VolunteerRefusal.outOfScope }
     }
 
     static func gridPath(_ db: Database, _ id: Int64) throws -> String? {
