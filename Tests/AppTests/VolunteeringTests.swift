@@ -210,6 +210,8 @@ struct VolunteerFixture {
         // Staff see who holds it, and it drops out of the empty filter.
         let list = try staff.get("/posts")
         #expect(list.text.contains("周敏") && list.text.contains("楼道卫生监督员"))
+        #expect(try app.signedIn(.coordinator).get("/posts").text.contains("周敏"), "coordinators read the holders too")
+        #expect(!(try b.client.get("/posts").text.contains("周敏")), "members see places, not names")
         let empty = try f.post(staff, title: "助老陪护员", capacity: 2, category: "3")
         let onlyEmpty = try staff.get("/posts?empty=1")
         #expect(onlyEmpty.text.contains("助老陪护员") && !onlyEmpty.text.contains("楼道卫生监督员"))
@@ -414,8 +416,14 @@ struct VolunteerFixture {
         #expect(try staff.post("/activities/\(id)/checkin").status == 422)
         #expect(try f.snapshot() == before)
 
-        // Boxes for one; the code another shows on their phone for the second.
-        #expect(try staff.post("/activities/\(id)/checkin", [("member_id", String(a.residentID))]).status == 303)
+        // Coordinators read who signed up, without the check-in forms.
+        let read = try coordinator.get("/activities/\(id)").text
+        #expect(read.contains("黄一") && !read.contains("勾选人员签到") && !read.contains("结束活动并记录时长"))
+
+        // Boxes for one (ticked twice counts once); the code another shows on their phone for the second.
+        let ticked = try staff.post("/activities/\(id)/checkin", [("member_id", String(a.residentID)), ("member_id", String(a.residentID))])
+        #expect(ticked.status == 303)
+        #expect(try staff.get(ticked.header("location") ?? "/").text.contains("已签到 1 人"))
         let page = try b.client.get("/activities/\(id)").text
         let code = try #require(page.range(of: "签到码 <strong class=\"mono\">").map { String(page[$0.upperBound...].prefix(6)) })
         #expect(try b.client.get("/me").text.contains(code))

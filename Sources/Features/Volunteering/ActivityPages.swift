@@ -139,7 +139,9 @@ enum ActivityPages {
         var activity = summary(row, now: now)
         activity["description"] = Choices.shown(row["description"] as String)
         let code: String = row["checkin_code"]
-        let isStaff = ctx.may(.manageVolunteering)
+        // Staff, grid workers and coordinators see who signed up; staff and grid workers check in and close.
+        let isStaff = !ctx.may(.joinVolunteering)
+        let canManage = ctx.may(.manageVolunteering)
         var data: [String: Any] = ["tabs": VolunteeringTabs.context(ctx, current: "/activities"), "isStaff": isStaff,
                                    "isMember": ctx.may(.joinVolunteering)]
         let signups = try ctx.database.read { db in
@@ -175,7 +177,8 @@ enum ActivityPages {
             data["noShows"] = noShows
             data["hasNoShows"] = !noShows.isEmpty
             data["cancelledCount"] = Choices.shown(cancelled.count)
-            data["canClose"] = activity["isOpen"] as? Bool == true && now >= row["starts_at"] as String
+            data["canCheckIn"] = canManage && activity["isOpen"] as? Bool == true
+            data["canClose"] = canManage && activity["isOpen"] as? Bool == true && now >= row["starts_at"] as String
         }
         data["activity"] = activity
         return try ctx.render("volunteering/activities/show", title: row["title"] as String, data)

@@ -13,7 +13,8 @@ import Web
 enum PostPages {
     static func index(_ ctx: Context) throws -> HTTPResponse {
         let scope = ctx.volunteerReach(on: "g.path")
-        let isStaff = ctx.may(.manageVolunteering)
+        // Staff, grid workers and coordinators see who holds what; members see places left.
+        let isStaff = !ctx.may(.joinVolunteering)
         let identity = ctx.may(.joinVolunteering) ? try ctx.volunteerIdentity() : nil
         let categoryText = String((ctx.query["category"] ?? "").prefix(10))
         let onlyEmpty = isStaff && ctx.query["empty"] == "1"
@@ -54,7 +55,7 @@ enum PostPages {
         }
         return try ctx.render("volunteering/posts/index", title: "志愿岗位", [
             "tabs": VolunteeringTabs.context(ctx, current: "/posts"), "posts": posts, "hasPosts": !posts.isEmpty,
-            "isStaff": isStaff, "isMember": identity?.memberID != nil, "onlyEmpty": onlyEmpty,
+            "isStaff": isStaff, "canManage": ctx.may(.manageVolunteering), "isMember": identity?.memberID != nil, "onlyEmpty": onlyEmpty,
             "categoryOptions": FormState.options(categories, selected: categoryText),
             "isFiltered": onlyEmpty || Int64(categoryText) != nil,
         ])

@@ -484,7 +484,8 @@ struct VolunteeringStore: Sendable {
             }
             guard !targets.isEmpty else { throw VolunteerRefusal(.unprocessableContent, "请勾选到场人员，或输入签到码。") }
             var checked: [String] = []
-            for row in targets {
+            var seen = Set<Int64>()
+            for row in targets where seen.insert(row["id"] as Int64).inserted {
                 switch row["status"] as String {
                 case "confirmed":
                     try db.execute(sql: "UPDATE activity_signups SET status = 'attended', checked_in_at = \(Timestamp.nowSQL) WHERE id = ?",
