@@ -213,6 +213,10 @@ struct VolunteerFixture {
         #expect(try app.signedIn(.coordinator).get("/posts").text.contains("周敏"), "coordinators read the holders too")
         #expect(!(try b.client.get("/posts").text.contains("周敏")), "members see places, not names")
         let empty = try f.post(staff, title: "助老陪护员", capacity: 2, category: "3")
+        let second = try f.residents.secondEstate()
+        _ = try f.post(staff, title: "幸福议事员", grid: second.grid.id)
+        let byGrid = try staff.get("/posts?grid=\(second.estate.id)")
+        #expect(byGrid.text.contains("幸福议事员") && !byGrid.text.contains("楼道卫生监督员"))
         let onlyEmpty = try staff.get("/posts?empty=1")
         #expect(onlyEmpty.text.contains("助老陪护员") && !onlyEmpty.text.contains("楼道卫生监督员"))
         #expect(try a.client.get("/me").text.contains("楼道卫生监督员"))
@@ -452,6 +456,7 @@ struct VolunteerFixture {
         let me = try a.client.get("/me")
         #expect(me.text.contains("<span class=\"stat-value\" id=\"my-hours\">2.5</span>"))
         #expect(me.text.contains("/members/\(a.memberID)"), "the 双报到 slot links the member's record")
+        #expect(me.text.contains("敬老院慰问 · <strong>2.5</strong> 小时"), "this year's records")
         #expect(try app.auditCount(action: "activity.close") == 1)
     }
 

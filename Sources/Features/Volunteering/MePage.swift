@@ -21,7 +21,7 @@ enum MePage {
         let now = LocalMinute.string(ctx.clock.now)
         let year = String(ChinaDate.today(ctx.clock.now).prefix(4))
         let scope = ctx.volunteerReach(on: "g.path")
-        let (mine, open, posts, hours) = try ctx.database.read { db in
+        let (mine, open, posts, hours, records) = try ctx.database.read { db in
             let mine = try Row.fetchAll(db, sql: """
                 SELECT a.id, a.title, a.place, a.starts_at, a.ends_at, a.signup_deadline, a.checkin_code, s.seq, s.status,
                        (SELECT count(*) FROM activity_signups w WHERE w.activity_id = a.id AND w.status = 'waitlisted' AND w.seq <= s.seq) AS position
@@ -47,7 +47,11 @@ enum MePage {
                 SELECT coalesce(sum(hours), 0) AS total, count(*) AS n FROM volunteer_hours
                 WHERE resident_id = ? AND served_on >= ? AND served_on <= ?
                 """, arguments: [identity.residentID, year + "-01-01", year + "-12-31"])
-            return (mine, open, posts, hours)
+            let records = try Row.fetchAll(db, sql: """
+                SELECT served_on, hours, content FROM volunteer_hours
+                WHERE resident_id = ? AND served_on >= ? AND served_on <= ? ORDER BY served_on DESC, id DESC LIMIT 5
+                """, arguments: [identity.residentID, year + "-01-01", year + "-12-31"])
+            return (mine, open, posts, hours, records)
         }
         data["mine"] = mine.map { row -> [String: Any] in
             let status: String = row["status"]
@@ -70,6 +74,10 @@ enum MePage {
              "category": row["category"] as String, "grid": row["grid"] as String, "since": row["started_on"] as String]
         }
         data["hasPosts"] = !posts.isEmpty
+        data["records"] = records.map { row -> [String: Any] in
+            ["date": row["served_on"] as String, "hours": Choices.hours(row["hours"]), "content": row["content"] as String]
+        }
+        data["hasRecords"] = !records.isEmpty
         data["isMember"] = identity.memberID != nil
         data["memberID"] = identity.memberID.map(String.init) ?? ""
         data["year"] = year

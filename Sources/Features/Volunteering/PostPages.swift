@@ -24,6 +24,16 @@ enum PostPages {
             conditions.append("p.category_id = ?")
             arguments.append(category)
         }
+        // A grid's subtree (staff's filter).
+        let gridText = isStaff ? String((ctx.query["grid"] ?? "").prefix(20)) : ""
+        var gridFiltered = false
+        if let gridID = try Choices.gridInScope(ctx, gridText),
+           let path = try ctx.database.read({ db in try String.fetchOne(db, sql: "SELECT path FROM grids WHERE id = ?", arguments: [gridID]) }) {
+            let range = GridPath.subtreeRange(of: path)
+            conditions.append("g.path >= ? AND g.path < ?")
+            arguments += [range.lower, range.upper]
+            gridFiltered = true
+        }
         if onlyEmpty { conditions.append("NOT EXISTS (SELECT 1 FROM post_holders h WHERE h.post_id = p.id AND h.ended_on IS NULL)") }
         // Near me: the member's own grid subtree first (party_members.grid_id).
         var nearOrder = "0"
@@ -57,7 +67,8 @@ enum PostPages {
             "tabs": VolunteeringTabs.context(ctx, current: "/posts"), "posts": posts, "hasPosts": !posts.isEmpty,
             "isStaff": isStaff, "canManage": ctx.may(.manageVolunteering), "isMember": identity?.memberID != nil, "onlyEmpty": onlyEmpty,
             "categoryOptions": FormState.options(categories, selected: categoryText),
-            "isFiltered": onlyEmpty || Int64(categoryText) != nil,
+            "isFiltered": onlyEmpty || gridFiltered || Int64(categoryText) != nil,
+            "gridOptions": isStaff ? try Choices.grids(ctx, selected: gridText) : [],
         ])
     }
 

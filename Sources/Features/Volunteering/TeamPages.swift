@@ -89,6 +89,11 @@ enum TeamPages {
                 FROM team_members m JOIN residents r ON r.id = m.resident_id WHERE m.team_id = ? ORDER BY m.joined_on, r.name
                 """, arguments: [id])
         }
+        let activities = try ctx.database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, title, starts_at, status FROM activities WHERE team_id = ? ORDER BY starts_at DESC, id DESC LIMIT 20
+                """, arguments: [id])
+        }
         let members: [[String: Any]] = people.map { row in
             let residentID: Int64 = row["id"]
             return ["id": String(residentID), "name": row["name"] as String, "maskedID": Mask.idNumber(row["id_number"]),
@@ -99,6 +104,11 @@ enum TeamPages {
             "team": ["id": String(id), "name": team["name"] as String, "kind": team["kind"] as String, "grid": team["grid"] as String,
                      "description": Choices.shown(team["description"] as String),
                      "leader": Choices.shown(members.first { $0["isLeader"] as? Bool == true }?["name"] as? String)],
+            "activities": activities.map { row -> [String: Any] in
+                ["id": String(row["id"] as Int64), "title": row["title"] as String, "startsAt": LocalMinute.display(row["starts_at"]),
+                 "statusName": ActivityPages.activityStatusNames[row["status"] as String] ?? ""]
+            },
+            "hasActivities": !activities.isEmpty,
             "members": members, "hasMembers": !members.isEmpty, "memberCount": members.count, "canManage": canManage,
         ]
         if canManage {
