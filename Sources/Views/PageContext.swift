@@ -77,7 +77,11 @@ public enum Navigation {
     /// segment (`/points/card` → 积分 via `/points/board`). The longest match wins; `/` only
     /// matches itself. The query string is ignored.
     public static func currentItem(in items: [NavItem], path: String) -> NavItem? {
-        let bare = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? path
+        var bare = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? path
+        // Teams, posts and certificates are pages of 志愿服务.
+        for section in ["/teams", "/posts", "/volunteers"] where bare == section || bare.hasPrefix(section + "/") {
+            bare = "/activities" + bare.dropFirst(section.count)
+        }
         var best: NavItem?
         var bestScore = 0
         for item in items {
