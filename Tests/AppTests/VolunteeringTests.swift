@@ -415,6 +415,8 @@ struct VolunteerFixture {
         #expect(try coordinator.post("/activities/\(id)/checkin", [("member_id", String(a.residentID))]).status == 403)
         #expect(try outsider.post("/activities/\(id)/checkin", [("member_id", String(a.residentID))]).status == 404)
         #expect(try outsider.post("/activities/\(id)/close").status == 404)
+        #expect(try coordinator.post("/activities/\(id)/close").status == 403)
+        #expect(try a.client.post("/activities/\(id)/close").status == 403)
         #expect(try staff.post("/activities/\(id)/checkin", [("member_id", String(a.residentID)), ("member_id", String(d.residentID))]).status == 409)
         #expect(try staff.post("/activities/\(id)/checkin", [("code", "ZZZZZZ")]).status == 422)
         #expect(try staff.post("/activities/\(id)/checkin").status == 422)

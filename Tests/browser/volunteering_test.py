@@ -125,7 +125,10 @@ def run(args):
         set_value(staff, "ends_at", local(2))
         set_value(staff, "signup_deadline", local(1))
         fill(staff, "capacity", "10")
-        submit(fill(staff, "hours", "2"))
+        fill(staff, "hours", "2")
+        shots(staff, args.out, "vol-staff-activity-form")
+        staff.set_window_size(1280, 900)
+        submit(staff.find_element(By.NAME, "hours"))
         activity_url = staff.current_url
         check("staff: activity published", activity_title in staff.page_source and "/activities/" in activity_url, activity_url)
         shots(staff, args.out, "vol-staff-activity-new")
