@@ -532,7 +532,8 @@ struct VolunteerFixture {
         #expect(try staff.post("/activities/\(id)/checkin", [("member_id", String(a.residentID))]).status == 303)
         #expect(try staff.post("/activities/\(id)/close").status == 303)
 
-        let year = String(TestClock.todayText.prefix(4))
+        // The hours count on the day the activity started (an hour ago).
+        let year = String(VolunteerFixture.local(-1).prefix(4))
         let mine = try a.client.get("/volunteers/\(a.residentID)/certificate?year=\(year)")
         #expect(mine.status == 200)
         for text in ["志愿服务记录证明", "刘洋", Mask.idNumber(a.idNumber), "垃圾分类宣传", "示范社区居民委员会", "民政部令第67号"] {
