@@ -65,13 +65,15 @@ let package = Package(
         .target(name: "AdminFeature", dependencies: feature, path: "Sources/Features/Admin"),
         .target(name: "ResidentsFeature", dependencies: feature, path: "Sources/Features/Residents"),
         .target(name: "MembersFeature", dependencies: feature, path: "Sources/Features/Members"),
+        .target(name: "VolunteeringFeature", dependencies: feature, path: "Sources/Features/Volunteering"),
         // The deterministic demo county (`jinlin seed`); later modules add their data.
         .target(name: "Seeding", dependencies: feature),
 
         // The composition root.
         .target(name: "App", dependencies: [
             "HTTPCore", "HTTPServer", "Web", "Storage", "Domain", "Views", "Security", "Access", "AppCore",
-            "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "ResidentsFeature", "MembersFeature", "Seeding",
+            "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "ResidentsFeature", "MembersFeature",
+            "VolunteeringFeature", "Seeding",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -28,6 +28,12 @@ public enum Permission: String, Sendable, CaseIterable {
     /// Year-end 三评: 社区测评 by staff, 组织考评 by the coordinator (自评 is `ownMembership`).
     case communityEvaluation
     case organisationEvaluation
+    /// Volunteer teams, posts and activities in scope (and a volunteer's certificate).
+    case viewVolunteering
+    /// Create teams, posts and activities; add team people; check attendees in; close activities.
+    case manageVolunteering
+    /// Claim and leave posts, sign up for activities and cancel, the phone home `/me`.
+    case joinVolunteering
 
     /// Roles granted this permission. The single table of who may do what.
     public var roles: Set<Role> {
@@ -48,6 +54,9 @@ public enum Permission: String, Sendable, CaseIterable {
         case .memberRecord: return [.admin, .staff, .gridWorker, .coordinator, .member]
         case .communityEvaluation: return [.staff]
         case .organisationEvaluation: return [.coordinator]
+        case .viewVolunteering: return [.staff, .gridWorker, .coordinator, .member]
+        case .manageVolunteering: return [.staff, .gridWorker]
+        case .joinVolunteering: return [.member]
         }
     }
 }

@@ -12,6 +12,7 @@ import Logging
 import Security
 import Storage
 import Views
+import VolunteeringFeature
 import Web
 
 /// The composition root: opens the database, loads templates, registers every feature.
@@ -58,6 +59,7 @@ public final class Application: Sendable {
         AdminFeature.register(&routes)
         ResidentsFeature.register(&routes)
         MembersFeature.register(&routes)
+        VolunteeringFeature.register(&routes)
         self.routeTable = routes.table
 
         let files = StaticFiles(root: configuration.publicDirectory.path, logger: logger)

@@ -50,6 +50,18 @@ public enum AuditLabels {
         ("member.export", "导出党员台账"),
         ("member.export_full", "导出党员台账（完整号码）"),
         ("member.search_full_number", "按完整号码查找党员"),
+        ("team.create", "新建志愿服务队"),
+        ("team.member_add", "加入队伍"),
+        ("team.member_remove", "移出队伍"),
+        ("team.leader", "设置队长"),
+        ("post.create", "新建志愿岗位"),
+        ("post.claim", "认领岗位"),
+        ("post.leave", "退出岗位"),
+        ("activity.create", "发布活动"),
+        ("activity.signup", "活动报名"),
+        ("activity.cancel", "取消报名"),
+        ("activity.checkin", "活动签到"),
+        ("activity.close", "结束活动并记录时长"),
     ]
 
     public static let byAction: [String: String] = Dictionary(actions.map { ($0.action, $0.label) }, uniquingKeysWith: { a, _ in a })

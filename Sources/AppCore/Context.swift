@@ -103,7 +103,7 @@ public struct Context: Sendable {
     }
 
     /// Navigation sections whose pages exist; modules still to come stay out of the menu.
-    static let builtSections: Set<String> = ["/", "/grids", "/residents", "/members", "/admin/users", "/admin/audit"]
+    static let builtSections: Set<String> = ["/", "/grids", "/residents", "/members", "/activities", "/me", "/admin/users", "/admin/audit"]
 
     /// Only same-site paths: `next=` parameters must not send people elsewhere. A path must
     /// start with one `/` and hold no control character, backslash or `//` anywhere, also once

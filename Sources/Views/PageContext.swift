@@ -31,6 +31,8 @@ public enum Navigation {
     public static let residents = NavItem(title: "居民", path: "/residents")
     public static let members = NavItem(title: "党员", path: "/members")
     public static let activities = NavItem(title: "志愿服务", path: "/activities")
+    /// The member's phone home: next activities, posts held, hours.
+    public static let me = NavItem(title: "我的", path: "/me")
     public static let wishes = NavItem(title: "微心愿", path: "/wishes")
     public static let cases = NavItem(title: "诉求工单", path: "/cases")
     public static let points = NavItem(title: "积分", path: "/points/board")
@@ -41,16 +43,16 @@ public enum Navigation {
 
     /// Every item, in display order.
     public static let all: [NavItem] = [
-        home, grids, residents, members, activities, wishes, cases, points, shop, reports, users, audit,
+        home, me, grids, residents, members, activities, wishes, cases, points, shop, reports, users, audit,
     ]
 
     /// The items a role sees, in display order. Unknown roles see only 首页.
     ///
     /// - admin: 首页, 网格 (grid tree), 积分商城 (reward catalogue), 用户管理, 审计日志
     /// - staff: everything except the admin pages
-    /// - grid_worker: 首页, 居民, 微心愿, 诉求工单 (phone-first field work)
+    /// - grid_worker: 首页, 居民, 志愿服务, 微心愿, 诉求工单 (phone-first field work)
     /// - coordinator: the read pages in scope, 积分 (approvals, ranking) and 月度报表
-    /// - member: 首页, 志愿服务, 微心愿, 积分, 积分商城
+    /// - member: 首页, 我的, 志愿服务, 微心愿, 积分, 积分商城
     /// - resident: 首页, 微心愿, 诉求工单
     public static func items(for role: String) -> [NavItem] {
         guard let role = Role(rawValue: role) else { return [home] }
@@ -60,11 +62,11 @@ public enum Navigation {
         case .staff:
             return [home, grids, residents, members, activities, wishes, cases, points, shop, reports]
         case .gridWorker:
-            return [home, residents, wishes, cases]
+            return [home, residents, activities, wishes, cases]
         case .coordinator:
             return [home, grids, residents, members, activities, wishes, cases, points, reports]
         case .member:
-            return [home, activities, wishes, points, shop]
+            return [home, me, activities, wishes, points, shop]
         case .resident:
             return [home, wishes, cases]
         }
@@ -75,7 +77,11 @@ public enum Navigation {
     /// segment (`/points/card` → 积分 via `/points/board`). The longest match wins; `/` only
     /// matches itself. The query string is ignored.
     public static func currentItem(in items: [NavItem], path: String) -> NavItem? {
-        let bare = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? path
+        var bare = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? path
+        // Teams, posts and certificates are pages of 志愿服务.
+        for section in ["/teams", "/posts", "/volunteers"] where bare == section || bare.hasPrefix(section + "/") {
+            bare = "/activities" + bare.dropFirst(section.count)
+        }
         var best: NavItem?
         var bestScore = 0
         for item in items {

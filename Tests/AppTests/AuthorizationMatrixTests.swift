@@ -20,6 +20,9 @@ import Web
     static let memberViewers: Set<Role> = [.admin, .staff, .gridWorker, .coordinator]
     static let memberManagers: Set<Role> = [.admin, .staff]
     static let memberRecord: Set<Role> = [.admin, .staff, .gridWorker, .coordinator, .member]
+    static let volunteerViewers: Set<Role> = [.staff, .gridWorker, .coordinator, .member]
+    static let volunteerManagers: Set<Role> = [.staff, .gridWorker]
+    static let volunteers: Set<Role> = [.member]
 
     /// "METHOD pattern" → roles that may use it; nil = no sign-in needed.
     static let expected: [String: Set<Role>?] = [
@@ -112,6 +115,31 @@ import Web
         "GET /residents/import": [.staff],
         "POST /residents/import": [.staff],
         "GET /residents/import/jobs/:id": [.staff],
+        // Volunteering: teams, posts, activities (members claim, sign up and cancel; staff and
+        // grid workers create, add team people, check in and close), the phone home, certificates
+        // (a member only their own, checked in the handler).
+        "GET /teams": volunteerViewers,
+        "GET /teams/new": volunteerManagers,
+        "POST /teams/new": volunteerManagers,
+        "GET /teams/:id": volunteerViewers,
+        "POST /teams/:id/members": volunteerManagers,
+        "POST /teams/:id/members/:residentId/remove": volunteerManagers,
+        "POST /teams/:id/leader": volunteerManagers,
+        "GET /posts": volunteerViewers,
+        "GET /posts/new": volunteerManagers,
+        "POST /posts/new": volunteerManagers,
+        "POST /posts/:id/claim": volunteers,
+        "POST /posts/:id/leave": volunteers,
+        "GET /activities": volunteerViewers,
+        "GET /activities/new": volunteerManagers,
+        "POST /activities/new": volunteerManagers,
+        "GET /activities/:id": volunteerViewers,
+        "POST /activities/:id/signup": volunteers,
+        "POST /activities/:id/cancel": volunteers,
+        "POST /activities/:id/checkin": volunteerManagers,
+        "POST /activities/:id/close": volunteerManagers,
+        "GET /me": volunteers,
+        "GET /volunteers/:id/certificate": volunteerViewers,
     ]
 
     @Test func everyRouteIsInTheTableAndHasAnExpectation() throws {

@@ -29,10 +29,10 @@ import Access
             "admin": ["/", "/grids", "/shop", "/admin/users", "/admin/audit"],
             "staff": ["/", "/grids", "/residents", "/members", "/activities", "/wishes", "/cases",
                       "/points/board", "/shop", "/reports/monthly"],
-            "grid_worker": ["/", "/residents", "/cases", "/wishes"],
+            "grid_worker": ["/", "/residents", "/activities", "/cases", "/wishes"],
             "coordinator": ["/", "/grids", "/residents", "/members", "/activities", "/wishes", "/cases",
                             "/points/board", "/reports/monthly"],
-            "member": ["/", "/wishes", "/activities", "/points/board", "/shop"],
+            "member": ["/", "/me", "/wishes", "/activities", "/points/board", "/shop"],
             "resident": ["/", "/wishes", "/cases"],
         ]
         for (role, items) in expected {
@@ -40,9 +40,9 @@ import Access
             // Everything else is excluded.
             #expect(all.subtracting(items).isDisjoint(with: paths(role)), "role \(role)")
         }
-        #expect(titles("grid_worker") == ["首页", "居民", "微心愿", "诉求工单"])
+        #expect(titles("grid_worker") == ["首页", "居民", "志愿服务", "微心愿", "诉求工单"])
         #expect(titles("resident") == ["首页", "微心愿", "诉求工单"])
-        #expect(titles("member") == ["首页", "志愿服务", "微心愿", "积分", "积分商城"])
+        #expect(titles("member") == ["首页", "我的", "志愿服务", "微心愿", "积分", "积分商城"])
         #expect(titles("admin").contains("用户管理") && titles("admin").contains("审计日志") && titles("admin").contains("网格"))
         #expect(!titles("staff").contains("用户管理") && !titles("staff").contains("审计日志"))
         #expect(!titles("coordinator").contains("用户管理") && titles("coordinator").contains("月度报表"))
@@ -62,6 +62,10 @@ import Access
         #expect(current("staff", "/points/board?year=2024") == ["积分"])
         #expect(current("staff", "/points/rules") == ["积分"])
         #expect(current("staff", "/members/3/card") == ["党员"])
+        #expect(current("staff", "/posts?empty=1") == ["志愿服务"])
+        #expect(current("member", "/teams/4") == ["志愿服务"])
+        #expect(current("member", "/me") == ["我的"])
+        #expect(current("staff", "/postsx") == [])
         #expect(current("staff", "/residentsx") == [])
         #expect(current("admin", "/admin/audit") == ["审计日志"])
         #expect(current("admin", "/admin/users/5/edit") == ["用户管理"])

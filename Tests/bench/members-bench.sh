@@ -39,7 +39,7 @@ for _ in $(seq 100); do
     sleep 0.2
 done
 [[ -n "${PORT:-}" ]] || { echo "the server did not start"; exit 1; }
-python3 - "$PORT" "$(cat "$DATA/admin-password")" "$REQUESTS" "$DATA/jinlin.sqlite3" <<'PY'
+python3 - "$PORT" "$(cat "$DATA/admin-password")" "$REQUESTS" "$DATA/jinlin.sqlite" <<'PY'
 import http.client, re, sqlite3, statistics, sys, time, urllib.parse
 port, admin_password, requests, db_path = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 
