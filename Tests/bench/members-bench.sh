@@ -27,7 +27,7 @@ if [[ ! -f "$DATA/admin-password" ]]; then
     start=$(date +%s.%N)
     "$BIN" seed --seed 1 --communities 3 --residents "$RESIDENTS" --data-dir "$DATA" > "$DATA/seed.log" 2>&1
     echo "seed: $(echo "$(date +%s.%N) - $start" | bc) s"
-    sed -n 's/^ *password: *//p' "$DATA/seed.log" | head -n 1 > "$DATA/admin-password"
+    sed -n 's/.*新建，密码 \([^（]*\)（.*/\1/p' "$DATA/seed.log" | head -n 1 > "$DATA/admin-password"
     grep '党员 members' "$DATA/seed.log" || true
 fi
 "$BIN" serve --port 0 --data-dir "$DATA" --access-log off > "$DATA/server.out" 2> "$DATA/server.err" &
