@@ -14,6 +14,8 @@ public struct Context: Sendable {
 
     public var user: User? { session?.user }
     public var principal: Principal? { session?.user.principal }
+    /// The part of the grid tree this request may see; `Scope.nothing` without a principal.
+    public var scope: Scope { principal?.scope ?? .nothing }
     public var database: AppDatabase { env.database }
     /// The application's clock (`Clock`): every "now" of a handler.
     public var clock: Clock { env.clock }
@@ -68,7 +70,7 @@ public struct Context: Sendable {
 
     /// The account's scope as an SQL condition on a grid-path column.
     public func scopeCondition(on column: String) -> (sql: String, arguments: [String]) {
-        (principal?.scope ?? Scope(path: "/none/")).condition(on: column)
+        scope.condition(on: column)
     }
 
     /// Runs `body` as `phase` of the request's Server-Timing (see `RequestTiming`).

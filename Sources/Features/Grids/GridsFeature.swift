@@ -41,7 +41,7 @@ public enum GridsFeature {
     // MARK: - Tree
 
     static func index(_ ctx: Context) throws -> HTTPResponse {
-        let scope = ctx.gridScope
+        let scope = ctx.scope
         let q = String((ctx.query["q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(maxQueryLength))
         let requestedPage = Int(ctx.query["page"] ?? "") ?? 1
         var data: [String: Any] = [
@@ -95,7 +95,7 @@ public enum GridsFeature {
 
     static func show(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
-        let scope = ctx.gridScope
+        let scope = ctx.scope
         let canManage = ctx.may(.manageGrids)
         let data: (grid: Grid, context: [String: Any]) = try ctx.database.read { db in
             guard let grid = try Grids.find(db, id) else { throw HTTPError(.notFound) }
@@ -170,7 +170,7 @@ public enum GridsFeature {
     // MARK: - Create
 
     static func newForm(_ ctx: Context) throws -> HTTPResponse {
-        let scope = ctx.gridScope
+        let scope = ctx.scope
         var state = FormState()
         var kind = GridKind.community
         // `?parent_id=N` preselects the parent; otherwise a scoped account starts from its own node.
@@ -186,7 +186,7 @@ public enum GridsFeature {
 
     static func create(_ ctx: Context) throws -> HTTPResponse {
         let form = ctx.form
-        let scope = ctx.gridScope
+        let scope = ctx.scope
         var state = FormState(values: [
             "name": form["name"] ?? "", "kind": form["kind"] ?? "",
             "parent_id": (form["parent_id"] ?? "").trimmingCharacters(in: .whitespaces), "code": form["code"] ?? "",
@@ -243,7 +243,7 @@ public enum GridsFeature {
         let id = try ctx.request.id()
         let current = try scopedGrid(ctx, id)
         let form = ctx.form
-        let scope = ctx.gridScope
+        let scope = ctx.scope
         // Fields left out of the submission stay as they are; the form always sends them all.
         var state = FormState(values: [
             "name": form["name"] ?? "",
@@ -290,7 +290,7 @@ public enum GridsFeature {
     /// The form shared by "new" and "edit" (`editing` nil for new).
     static func renderForm(_ ctx: Context, editing grid: Grid?, state: FormState,
                            status: HTTPStatus = .ok) throws -> HTTPResponse {
-        let scope = ctx.gridScope
+        let scope = ctx.scope
         let selectedParent = state.value("parent_id")
         // A scoped account cannot move the top node of its own scope: it has no parent to offer.
         let showParent = grid.map { scope.path == nil || scope.path != $0.path } ?? true
@@ -326,7 +326,7 @@ public enum GridsFeature {
 
     static func move(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
-        let scope = ctx.gridScope
+        let scope = ctx.scope
         let back = "/grids/\(id)"
         // An empty value means "top level" (admin only); a missing field is not a request to move.
         guard let raw = ctx.form["parent_id"] else {
@@ -415,7 +415,7 @@ public enum GridsFeature {
 
     static func assignWorker(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
-        let scope = ctx.gridScope
+        let scope = ctx.scope
         let back = "/grids/\(id)"
         guard let userID = Int64((ctx.form["user_id"] ?? "").trimmingCharacters(in: .whitespaces)), userID > 0 else {
             // Check the node first so an out-of-scope id still answers 404.
@@ -499,9 +499,4 @@ public enum GridsFeature {
             return .conflict
         }
     }
-}
-
-extension Context {
-    /// The part of the grid tree this account works in (nobody signed in: nothing).
-    var gridScope: Scope { principal?.scope ?? Scope(path: "/none/") }
 }

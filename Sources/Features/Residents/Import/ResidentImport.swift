@@ -96,7 +96,7 @@ enum ResidentImport {
             return ctx.redirect("/residents/import/jobs/\(jobID)")
         }
 
-        let request = ImportRequest(filename: filename, dryRun: dryRun, scopePath: ctx.principal?.scope.path,
+        let request = ImportRequest(filename: filename, dryRun: dryRun, scopePath: ctx.scope.path,
                                     actor: ctx.actor, jobID: jobID, today: ctx.clock.now)
         let database = ctx.database
         let logger = ctx.env.logger
@@ -127,7 +127,7 @@ enum ResidentImport {
         guard var job = try ctx.database.read({ db in try ImportJobs.find(db, id) }) else { throw HTTPError(.notFound) }
         // The owner, or staff whose scope covers the owner's.
         let mayView = job.userID == user.id
-            || (job.ownerScopePath.map { ctx.principal?.scope.contains($0) ?? false } ?? false)
+            || (job.ownerScopePath.map { ctx.scope.contains($0) } ?? false)
         guard mayView else { throw HTTPError(.notFound) }
 
         let key = ImportProgressRegistry.key(database: ctx.database, jobID: job.id)

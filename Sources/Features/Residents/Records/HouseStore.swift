@@ -11,12 +11,12 @@ struct BuildingRow: Sendable {
     let name: String
     let path: String
 
-    /// The node when it exists, is a building, and lies in `scope`; otherwise `RecordNotFound`.
+    /// The node when it exists, is a building, and lies in `scope`; otherwise `NotFound`.
     static func require(_ db: Database, _ id: Int64, in scope: Scope) throws -> BuildingRow {
         guard let row = try Row.fetchOne(db, sql: "SELECT id, name, path FROM grids WHERE id = ? AND kind = 'building'",
-                                         arguments: [id]) else { throw RecordNotFound() }
+                                         arguments: [id]) else { throw NotFound() }
         let building = BuildingRow(id: row["id"], name: row["name"], path: row["path"])
-        guard scope.contains(building.path) else { throw RecordNotFound() }
+        guard scope.contains(building.path) else { throw NotFound() }
         return building
     }
 }

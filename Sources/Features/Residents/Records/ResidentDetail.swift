@@ -77,7 +77,7 @@ enum ResidentDetail {
             let canManage = ctx.may(.manageResidents) && !row.isMerged
             data["canManage"] = canManage
             data["canReveal"] = ctx.may(.revealPersonalData)
-            data["canMerge"] = ctx.user?.role == .staff && !row.isMerged
+            data["canMerge"] = ctx.may(.mergeResidents) && !row.isMerged
             data["canMoveOut"] = canManage && row.isActive
 
             if let keptID = row.mergedIntoID, let kept = try ResidentRow.find(db, keptID) {
@@ -191,7 +191,7 @@ enum ResidentDetail {
             throw HTTPError(.badRequest, "请选择要显示的号码（身份证号或手机号）")
         }
         return try RecordResponses.perform(ctx, back: "/residents/\(row.id)") {
-            let value = try ctx.residentStore.reveal(row.id, field, scope: ctx.recordScope, by: ctx.actor)
+            let value = try ctx.residentStore.reveal(row.id, field, scope: ctx.scope, by: ctx.actor)
             var revealed: [String: String] = [:]
             if let value { revealed[field.rawValue] = value }
             return try render(ctx, row, revealed: revealed)
@@ -208,7 +208,7 @@ enum ResidentDetail {
         guard ids.count == texts.count else { return ctx.redirect(back, flash: .error("所选标签无效，请刷新页面后重试。")) }
         return try RecordResponses.perform(ctx, back: back) {
             do {
-                try ctx.residentStore.setTags(row.id, ids, scope: ctx.recordScope, by: ctx.actor)
+                try ctx.residentStore.setTags(row.id, ids, scope: ctx.scope, by: ctx.actor)
             } catch let errors as FieldErrors {
                 return ctx.redirect(back, flash: .error(errors.errors.values.first ?? "标签未保存"))
             }
@@ -233,7 +233,7 @@ enum ResidentDetail {
         return try RecordResponses.perform(ctx, back: "/residents/\(row.id)") {
             do {
                 _ = try ctx.residentStore.addVisit(row.id, visitedOn: visitedOn, note: note, userID: user.id,
-                                                   scope: ctx.recordScope, by: ctx.actor)
+                                                   scope: ctx.scope, by: ctx.actor)
             } catch let errors as FieldErrors {
                 for (field, message) in errors.errors { state.addError(message, for: field) }
                 return try render(ctx, row, visitState: state, status: .unprocessableContent)

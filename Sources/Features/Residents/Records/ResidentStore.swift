@@ -16,11 +16,9 @@ struct ResidentInput: Sendable {
     var tagIDs: [Int64]
 }
 
-/// The target does not exist or lies outside the account's scope: answered as 404.
-struct RecordNotFound: Error {}
-
-/// A change the record's state does not allow (moving out someone already moved out, editing a
-/// merged record). The message is shown to the user as is.
+/// A change refused with a message shown on the page it came from (editing a merged record,
+/// merging a record with itself). Status changes refused by their transition table are
+/// `Conflict` (409) instead; a record out of reach is `NotFound` (404, mapped in AppCore).
 struct RecordConflict: Error {
     let message: String
 }
@@ -101,9 +99,9 @@ struct ResidentRow: Sendable {
         try Row.fetchOne(db, sql: selectSQL + " WHERE r.id = ?", arguments: [id]).map(ResidentRow.init(row:))
     }
 
-    /// The record when it exists and lies in `scope`; otherwise `RecordNotFound`.
+    /// The record when it exists and lies in `scope`; otherwise `NotFound`.
     static func require(_ db: Database, _ id: Int64, in scope: Scope) throws -> ResidentRow {
-        guard let row = try find(db, id), let path = row.scopePath, scope.contains(path) else { throw RecordNotFound() }
+        guard let row = try find(db, id), let path = row.scopePath, scope.contains(path) else { throw NotFound() }
         return row
     }
 }
@@ -299,25 +297,23 @@ struct ResidentStore: Sendable {
     }
 
     /// 迁出: ends every current residence as `moved_out`; the record stays, with its history.
-    func moveOut(_ id: Int64, endedOn: String, scope: Scope, by actor: AuditActor) throws {
+    func moveOut(_ id: Int64, endedOn: String, principal: Principal?, by actor: AuditActor) throws {
         try database.write { db in
-            let current = try ResidentRow.require(db, id, in: scope)
-            if current.isMerged { throw RecordConflict(message: "该记录已合并到其他记录，不能迁出") }
-            if current.isMovedOut { throw RecordConflict(message: "该居民已迁出，无需重复操作") }
-            if let latest = try String.fetchOne(db, sql: """
-                SELECT max(started_on) FROM residences WHERE resident_id = ? AND ended_on IS NULL
-                """, arguments: [id]), latest > endedOn {
-                throw FieldErrors("ended_on", "迁出日期不能早于入住日期（\(latest)）")
+            guard let current = try ResidentRow.find(db, id) else { throw NotFound() }
+            try StateChange.apply(db, principal, actor: actor, subject: current.subject, to: .movedOut,
+                                  snapshot: { try ResidentSnapshot.load($0, id) }) { db in
+                if let latest = try String.fetchOne(db, sql: """
+                    SELECT max(started_on) FROM residences WHERE resident_id = ? AND ended_on IS NULL
+                    """, arguments: [id]), latest > endedOn {
+                    throw FieldErrors("ended_on", "迁出日期不能早于入住日期（\(latest)）")
+                }
+                try db.execute(sql: """
+                    UPDATE residences SET ended_on = ?, end_reason = 'moved_out' WHERE resident_id = ? AND ended_on IS NULL
+                    """, arguments: [endedOn, id])
+                try db.execute(sql: """
+                    UPDATE residents SET status = 'moved_out', building_id = NULL, updated_at = \(Timestamp.nowSQL) WHERE id = ?
+                    """, arguments: [id])
             }
-            let before = try ResidentSnapshot.load(db, id)
-            try db.execute(sql: """
-                UPDATE residences SET ended_on = ?, end_reason = 'moved_out' WHERE resident_id = ? AND ended_on IS NULL
-                """, arguments: [endedOn, id])
-            try db.execute(sql: """
-                UPDATE residents SET status = 'moved_out', building_id = NULL, updated_at = \(Timestamp.nowSQL) WHERE id = ?
-                """, arguments: [id])
-            try AuditLog.record(db, actor: actor, action: "resident.move_out", entityType: "resident", entityId: id,
-                                before: before, after: try ResidentSnapshot.load(db, id))
         }
     }
 
@@ -350,7 +346,8 @@ struct ResidentStore: Sendable {
     /// Folds the duplicate `otherID` into `keptID`: its residences (history copied, current ones
     /// ended as `merged` and started again on the kept record), tags and visits move over, a
     /// missing phone is taken, and the duplicate is marked `merged` into the kept record.
-    func merge(_ otherID: Int64, into keptID: Int64, scope: Scope, by actor: AuditActor) throws {
+    func merge(_ otherID: Int64, into keptID: Int64, principal: Principal?, by actor: AuditActor) throws {
+        let scope = principal?.scope ?? .nothing
         try database.write { db in
             guard keptID != otherID else { throw RecordConflict(message: "不能与自己合并") }
             let kept = try ResidentRow.require(db, keptID, in: scope)
@@ -358,65 +355,72 @@ struct ResidentStore: Sendable {
                 throw RecordConflict(message: "要合并的记录不存在或不在您的管辖范围内")
             }
             if kept.isMerged { throw RecordConflict(message: "当前记录已合并到其他记录，请在保留的记录上操作") }
-            if other.isMerged { throw RecordConflict(message: "要合并的记录已经合并过了") }
-            let before = MergeSnapshot(kept: try ResidentSnapshot.load(db, keptID), duplicate: try ResidentSnapshot.load(db, otherID))
-            let today = ChinaDate.today(database.clock.now)
-
-            // History first: the duplicate's ended residences are copied as they were.
-            try db.execute(sql: """
-                INSERT INTO residences (resident_id, house_id, relation, started_on, ended_on, end_reason)
-                SELECT ?, house_id, relation, started_on, ended_on, end_reason FROM residences
-                WHERE resident_id = ? AND ended_on IS NOT NULL ORDER BY id
-                """, arguments: [keptID, otherID])
-            // Current residences continue on the kept record, unless it has the same one already.
-            try db.execute(sql: """
-                INSERT INTO residences (resident_id, house_id, relation, started_on)
-                SELECT ?, x.house_id, x.relation, x.started_on FROM residences x
-                WHERE x.resident_id = ? AND x.ended_on IS NULL
-                  AND NOT EXISTS (SELECT 1 FROM residences k WHERE k.resident_id = ? AND k.house_id = x.house_id
-                                  AND k.relation = x.relation AND k.ended_on IS NULL)
-                ORDER BY x.id
-                """, arguments: [keptID, otherID, keptID])
-            try db.execute(sql: """
-                UPDATE residences SET ended_on = max(?, started_on), end_reason = 'merged' WHERE resident_id = ? AND ended_on IS NULL
-                """, arguments: [today, otherID])
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO resident_tags (resident_id, tag_id) SELECT ?, tag_id FROM resident_tags WHERE resident_id = ?
-                """, arguments: [keptID, otherID])
-            try db.execute(sql: "UPDATE visits SET resident_id = ? WHERE resident_id = ?", arguments: [keptID, otherID])
-            // An account linked to the duplicate follows the person, unless the kept record has one.
-            try db.execute(sql: """
-                UPDATE users SET resident_id = ? WHERE resident_id = ?
-                  AND NOT EXISTS (SELECT 1 FROM users WHERE resident_id = ?)
-                """, arguments: [keptID, otherID, keptID])
-
-            var notes = kept.notes
-            let otherNotes = other.notes.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !otherNotes.isEmpty && !notes.contains(otherNotes) {
-                let addition = (notes.isEmpty ? "" : "\n") + "（合并自 \(other.name)）" + otherNotes
-                notes = String((notes + addition).prefix(2000))
+            func snapshot(_ db: Database) throws -> MergeSnapshot {
+                MergeSnapshot(kept: try ResidentSnapshot.load(db, keptID), duplicate: try ResidentSnapshot.load(db, otherID))
             }
-            let phone = kept.phone ?? other.phone
-            try db.execute(sql: """
-                UPDATE residents SET phone = ?, phone_rev = ?, separated = ?, notes = ?,
-                       status = CASE WHEN EXISTS (SELECT 1 FROM residences x WHERE x.resident_id = residents.id AND x.ended_on IS NULL)
-                                     THEN 'active' ELSE status END,
-                       updated_at = \(Timestamp.nowSQL)
-                WHERE id = ?
-                """, arguments: [phone, phone.map(TailKey.of), (kept.separated || other.separated) ? 1 : 0, notes, keptID])
-            try db.execute(sql: """
-                UPDATE residents SET status = 'merged', merged_into_id = ?, building_id = NULL, updated_at = \(Timestamp.nowSQL)
-                WHERE id = ?
-                """, arguments: [keptID, otherID])
-            try Self.recomputeBuilding(db, keptID)
-
-            let after = MergeSnapshot(kept: try ResidentSnapshot.load(db, keptID), duplicate: try ResidentSnapshot.load(db, otherID))
-            // One entry on each record, so both pages show the merge in their history.
+            let before = try snapshot(db)
+            // The duplicate's change (and its audit entry) goes through the gate; the kept
+            // record gets its own entry below, so both pages show the merge in their history.
+            try StateChange.apply(db, principal, actor: actor, subject: other.subject, to: .merged, snapshot: snapshot) { db in
+                try Self.fold(db, otherID, into: kept, other: other, clock: database.clock)
+            }
             try AuditLog.record(db, actor: actor, action: "resident.merge", entityType: "resident", entityId: keptID,
-                                before: before, after: after)
-            try AuditLog.record(db, actor: actor, action: "resident.merge", entityType: "resident", entityId: otherID,
-                                before: before, after: after)
+                                before: before, after: try snapshot(db))
         }
+    }
+
+    /// The rows of a merge: history, current residences, tags, visits, account, notes, status.
+    private static func fold(_ db: Database, _ otherID: Int64, into kept: ResidentRow, other: ResidentRow, clock: Clock) throws {
+        let keptID = kept.id
+        let today = ChinaDate.today(clock.now)
+
+        // History first: the duplicate's ended residences are copied as they were.
+        try db.execute(sql: """
+            INSERT INTO residences (resident_id, house_id, relation, started_on, ended_on, end_reason)
+            SELECT ?, house_id, relation, started_on, ended_on, end_reason FROM residences
+            WHERE resident_id = ? AND ended_on IS NOT NULL ORDER BY id
+            """, arguments: [keptID, otherID])
+        // Current residences continue on the kept record, unless it has the same one already.
+        try db.execute(sql: """
+            INSERT INTO residences (resident_id, house_id, relation, started_on)
+            SELECT ?, x.house_id, x.relation, x.started_on FROM residences x
+            WHERE x.resident_id = ? AND x.ended_on IS NULL
+              AND NOT EXISTS (SELECT 1 FROM residences k WHERE k.resident_id = ? AND k.house_id = x.house_id
+                              AND k.relation = x.relation AND k.ended_on IS NULL)
+            ORDER BY x.id
+            """, arguments: [keptID, otherID, keptID])
+        try db.execute(sql: """
+            UPDATE residences SET ended_on = max(?, started_on), end_reason = 'merged' WHERE resident_id = ? AND ended_on IS NULL
+            """, arguments: [today, otherID])
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO resident_tags (resident_id, tag_id) SELECT ?, tag_id FROM resident_tags WHERE resident_id = ?
+            """, arguments: [keptID, otherID])
+        try db.execute(sql: "UPDATE visits SET resident_id = ? WHERE resident_id = ?", arguments: [keptID, otherID])
+        // An account linked to the duplicate follows the person, unless the kept record has one.
+        try db.execute(sql: """
+            UPDATE users SET resident_id = ? WHERE resident_id = ?
+              AND NOT EXISTS (SELECT 1 FROM users WHERE resident_id = ?)
+            """, arguments: [keptID, otherID, keptID])
+
+        var notes = kept.notes
+        let otherNotes = other.notes.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !otherNotes.isEmpty && !notes.contains(otherNotes) {
+            let addition = (notes.isEmpty ? "" : "\n") + "（合并自 \(other.name)）" + otherNotes
+            notes = String((notes + addition).prefix(2000))
+        }
+        let phone = kept.phone ?? other.phone
+        try db.execute(sql: """
+            UPDATE residents SET phone = ?, phone_rev = ?, separated = ?, notes = ?,
+                   status = CASE WHEN EXISTS (SELECT 1 FROM residences x WHERE x.resident_id = residents.id AND x.ended_on IS NULL)
+                                 THEN 'active' ELSE status END,
+                   updated_at = \(Timestamp.nowSQL)
+            WHERE id = ?
+            """, arguments: [phone, phone.map(TailKey.of), (kept.separated || other.separated) ? 1 : 0, notes, keptID])
+        try db.execute(sql: """
+            UPDATE residents SET status = 'merged', merged_into_id = ?, building_id = NULL, updated_at = \(Timestamp.nowSQL)
+            WHERE id = ?
+            """, arguments: [keptID, otherID])
+        try Self.recomputeBuilding(db, keptID)
     }
 
     struct MergeSnapshot: Encodable {

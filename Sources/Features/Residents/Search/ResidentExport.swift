@@ -31,7 +31,7 @@ enum ResidentExport {
 
     static func respond(_ ctx: Context) throws -> HTTPResponse {
         let filter = ResidentFilter(query: ctx.query)
-        let scopePath = ctx.principal?.scope.path
+        let scopePath = ctx.scope.path
         let reveal = ctx.may(.revealPersonalData)
         let today = ChinaDay.of(ctx.clock.now)
         let query = try ctx.database.read { db in

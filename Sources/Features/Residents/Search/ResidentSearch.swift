@@ -25,7 +25,7 @@ enum ResidentSearch {
 
     static func list(_ ctx: Context) throws -> HTTPResponse {
         let filter = ResidentFilter(query: ctx.query)
-        let scopePath = ctx.principal?.scope.path
+        let scopePath = ctx.scope.path
         let today = ChinaDay.of(ctx.clock.now)
         var data: [String: Any] = try ctx.timed(.query) { try ctx.database.read { db in
             let query = try ResidentSearchQuery.make(db, filter: filter, scopePath: scopePath, today: today)
