@@ -30,6 +30,7 @@ public enum AuditLabels {
         ("resident.reveal_phone", "查看完整手机号"),
         ("resident.import", "导入居民"),
         ("resident.export", "导出居民"),
+        ("resident.reveal_export", "导出完整号码"),
         ("visit.create", "登记走访"),
     ]
 

@@ -428,6 +428,24 @@ struct ResidentStore: Sendable {
         let duplicate: ResidentSnapshot?
     }
 
+    // MARK: - Export
+
+    /// The audit entry of a CSV export, written before the file streams: `resident.export` when
+    /// masked, `resident.reveal_export` with the reason when full values were asked for. Both
+    /// name the filter, the scope and the number of residents.
+    func recordExport(_ query: ResidentSearchQuery, filter: ResidentFilter, disclosure: Disclosure, principal: Principal?,
+                      by actor: AuditActor) throws {
+        try database.write { db in
+            guard Policy.decide(principal, .exportResidents) == .allow,
+                  disclosure.isMasked || Policy.decide(principal, .revealPersonalData) == .allow else { throw Forbidden() }
+            let residents = try query.count(db)
+            let entry = ResidentExport.AuditRecord(filter: filter.auditRecord, scope: principal?.scope.path, masked: disclosure.isMasked,
+                                                   reason: disclosure.reason, residents: residents)
+            try AuditLog.record(db, actor: actor, action: disclosure.isMasked ? "resident.export" : "resident.reveal_export",
+                                entityType: nil, entityId: nil, before: nil as ResidentExport.AuditRecord?, after: entry)
+        }
+    }
+
     // MARK: - Reveal and visits
 
     enum RevealField: String, Sendable {

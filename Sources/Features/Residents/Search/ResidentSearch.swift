@@ -49,6 +49,8 @@ enum ResidentSearch {
         data["canCreate"] = ctx.may(.manageResidents)
         data["canImport"] = ctx.may(.importResidents)
         data["canExport"] = ctx.may(.exportResidents)
+        data["canRevealExport"] = ctx.may(.exportResidents) && ctx.may(.revealPersonalData)
+        data["exportFields"] = filter.queryItems.map { ["name": $0.name, "value": $0.value] }
         let queryString = filter.queryString
         data["exportURL"] = "/residents/export.csv" + (queryString.isEmpty ? "" : "?" + queryString)
         return try ctx.render("residents/search/index", title: "居民", data)
