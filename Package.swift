@@ -42,7 +42,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Views", dependencies: ["Access"]),
+        .target(name: "Views"),
         // What several modules share: ID and phone numbers, masks, vocabularies, house
         // addresses, days in China, and the grid tree with its repository.
         .target(name: "Domain", dependencies: [
@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Web", "HTTPTestSupport"]),
         .testTarget(name: "WebTests", dependencies: ["Web", "HTTPCore"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Domain"]),
-        .testTarget(name: "ViewsTests", dependencies: ["Views", "Access", "TemplateTestSupport"]),
+        .testTarget(name: "ViewsTests", dependencies: ["Views", "TemplateTestSupport"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "AppTests", dependencies: [

@@ -1,3 +1,4 @@
+import Access
 import AccountsFeature
 import AdminFeature
 import AppCore
@@ -21,6 +22,18 @@ public final class Application: Sendable {
     /// Every route with the permission it needs (the authorization matrix test reads it).
     public let routeTable: [RouteEntry]
 
+    /// Every module, in the order its audit actions are listed; a new module is one line here.
+    public static let modules: [Module] = [
+        AccountsFeature.module,
+        DashboardFeature.module,
+        AdminFeature.module,
+        GridsFeature.module,
+        ResidentsFeature.module,
+    ]
+
+    /// The `/healthz` row of the authorization matrix (App's own route).
+    public static let matrix: [String: Set<Role>?] = ["GET /healthz": nil]
+
     /// The database file inside the data directory.
     public static func databasePath(in dataDirectory: URL) -> String {
         dataDirectory.appendingPathComponent("jinlin.sqlite").path
@@ -41,7 +54,7 @@ public final class Application: Sendable {
                                             required: ["layout", "login", "errors/error"], check: configuration.templateCheck)
         let env = AppEnvironment(database: database, templates: templates, secureCookies: configuration.secureCookies,
                                  trustProxy: configuration.trustProxy, serverTiming: configuration.serverTiming,
-                                 logger: logger, hasher: passwordHasher)
+                                 logger: logger, hasher: passwordHasher, modules: Self.modules)
         self.environment = env
 
         var routes = AppRoutes(env: env)
@@ -51,11 +64,7 @@ public final class Application: Sendable {
             try health.check { _ = try ctx.database.read { db in try Int.fetchOne(db, sql: "SELECT 1") } }
             return HTTPResponse(text: "ok")
         }
-        AccountsFeature.register(&routes)
-        DashboardFeature.register(&routes)
-        GridsFeature.register(&routes)
-        AdminFeature.register(&routes)
-        ResidentsFeature.register(&routes)
+        for module in Self.modules { module.routes(&routes) }
         self.routeTable = routes.table
 
         let files = StaticFiles(root: configuration.publicDirectory.path, logger: logger)

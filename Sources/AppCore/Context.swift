@@ -83,9 +83,9 @@ public struct Context: Sendable {
     /// Renders a page inside the layout.
     public func render(_ template: String, title: String, _ data: [String: Any] = [:], status: HTTPStatus = .ok) throws -> HTTPResponse {
         var page = PageContext(title: title, path: request.path, csrfToken: data["csrfToken"] as? String ?? csrfToken)
-        page.availablePaths = Self.builtSections
         if let user {
-            page.user = PageUser(displayName: user.displayName, role: user.role.rawValue)
+            page.user = PageUser(displayName: user.displayName, role: user.role.rawValue, roleName: user.role.displayName)
+            page.navItems = env.modules.navigation.filter { may($0.permission) }.map(\.item)
         }
         let flash = Flashes.read(request)
         page.flashes = flash.map { [$0] } ?? []
@@ -103,9 +103,6 @@ public struct Context: Sendable {
         if let flash { response.headers.add("Set-Cookie", Flashes.cookie(flash, secure: env.secureCookies).headerValue) }
         return response
     }
-
-    /// Navigation sections whose pages exist; modules still to come stay out of the menu.
-    static let builtSections: Set<String> = ["/", "/grids", "/residents", "/admin/users", "/admin/audit"]
 
     /// Only same-site paths: `next=` parameters must not send people elsewhere.
     public static func safeLocalPath(_ path: String) -> String {

@@ -8,80 +8,13 @@ import Testing
 import Web
 
 /// Every route × every role: the roles expected to pass the policy do, the others get 403 (or,
-/// signed out, the login page). The expectations are written here by hand, so a new route fails
-/// this test until someone decides who may use it.
+/// signed out, the login page). The expectations are written by hand in the modules'
+/// descriptors, so a new route fails this test until someone decides who may use it.
 @Suite struct AuthorizationMatrixTests {
-    static let everyone = Set(Role.allCases)
-    static let gridReaders: Set<Role> = [.admin, .staff, .coordinator]
-    static let gridManagers: Set<Role> = [.admin, .staff]
-    static let admins: Set<Role> = [.admin]
-    static let residentViewers: Set<Role> = [.staff, .gridWorker, .coordinator]
-    static let residentManagers: Set<Role> = [.staff, .gridWorker]
-
-    /// "METHOD pattern" → roles that may use it; nil = no sign-in needed.
-    static let expected: [String: Set<Role>?] = [
-        "GET /healthz": nil,
-        "GET /login": nil,
-        "POST /login": nil,
-        "POST /logout": everyone,
-        "GET /": everyone,
-        "GET /account/password": everyone,
-        "POST /account/password": everyone,
-        "GET /admin/users": admins,
-        "GET /admin/users/new": admins,
-        "POST /admin/users/new": admins,
-        "GET /admin/users/:id": admins,
-        "GET /admin/users/:id/edit": admins,
-        "POST /admin/users/:id/edit": admins,
-        "GET /admin/users/:id/reset-password": admins,
-        "POST /admin/users/:id/reset-password": admins,
-        "GET /admin/users/:id/deactivate": admins,
-        "POST /admin/users/:id/deactivate": admins,
-        "POST /admin/users/:id/activate": admins,
-        "GET /admin/audit": admins,
-        "GET /grids": gridReaders,
-        "GET /grids/:id": gridReaders,
-        "GET /grids/new": gridManagers,
-        "POST /grids/new": gridManagers,
-        "POST /grids": gridManagers,
-        "GET /grids/:id/edit": gridManagers,
-        "POST /grids/:id/edit": gridManagers,
-        "POST /grids/:id/move": gridManagers,
-        "GET /grids/:id/delete": gridManagers,
-        "POST /grids/:id/delete": gridManagers,
-        "POST /grids/:id/workers": gridManagers,
-        "POST /grids/:id/workers/:userId/remove": gridManagers,
-        // Resident records and houses (merging additionally needs the staff role, checked in the handler
-        // after the record's scope, so a missing record is a 404 for every manager).
-        "GET /buildings/:id/houses": residentViewers,
-        "GET /buildings/:id/houses/new": residentManagers,
-        "POST /buildings/:id/houses/new": residentManagers,
-        "GET /houses/:id": residentViewers,
-        "GET /residents/new": residentManagers,
-        "POST /residents/new": residentManagers,
-        "GET /residents/visits/overdue": residentManagers,
-        "GET /residents/:id": residentViewers,
-        "GET /residents": residentViewers,
-        "GET /residents/export.csv": [.staff, .coordinator],
-        "GET /rosters/estate/:id": residentViewers,
-        "GET /rosters/community/:id": residentViewers,
-        "GET /residents/:id/edit": residentManagers,
-        "POST /residents/:id/edit": residentManagers,
-        "POST /residents/:id/reveal": residentManagers,
-        "POST /residents/:id/tags": residentManagers,
-        "POST /residents/:id/visits": residentManagers,
-        "GET /residents/:id/move": residentManagers,
-        "POST /residents/:id/move": residentManagers,
-        "GET /residents/:id/move-out": residentManagers,
-        "POST /residents/:id/move-out": residentManagers,
-        "POST /residents/:id/residences/:residenceId/end": residentManagers,
-        "GET /residents/:id/merge": residentManagers,
-        "POST /residents/:id/merge": residentManagers,
-        // Resident CSV import: staff only.
-        "GET /residents/import": [.staff],
-        "POST /residents/import": [.staff],
-        "GET /residents/import/jobs/:id": [.staff],
-    ]
+    /// "METHOD pattern" → roles that may use it; nil = no sign-in needed. Each module writes its
+    /// rows by hand in its descriptor (`Module.matrix`); App adds its own.
+    static let expected: [String: Set<Role>?] = ModuleRegistry(Application.modules).matrix
+        .merging(Application.matrix) { first, _ in first }
 
     @Test func everyRouteIsInTheTableAndHasAnExpectation() throws {
         let app = try TestApp()

@@ -122,7 +122,7 @@ enum UserPages {
         let data: [String: Any] = [
             "account": details,
             "isSelf": user.id == me.id,
-            "recent": recent.entries.map(AuditPages.row),
+            "recent": recent.entries.map { AuditPages.row($0, labels: ctx.env.modules) },
             "hasRecent": !recent.entries.isEmpty,
             "auditURL": "/admin/audit?entity_type=user&entity_id=\(user.id)",
             "actorAuditURL": "/admin/audit?actor=" + FormData.percentEncode(user.username),

@@ -12,6 +12,33 @@ import Web
 /// assign grid workers. Every write goes through the `Grids` repository (which records the
 /// audit entry in the same transaction), inside a transaction that also re-checks the scope.
 public enum GridsFeature {
+    static let readers: Set<Role> = [.admin, .staff, .coordinator]
+    static let managers: Set<Role> = [.admin, .staff]
+
+    public static let module = Module(
+        name: "grids", routes: register, permissions: [.viewGrids, .manageGrids],
+        auditLabels: [AuditLabel("grid.create", "新建网格节点"), AuditLabel("grid.rename", "重命名节点"),
+                      AuditLabel("grid.change_code", "修改节点编码"), AuditLabel("grid.change_kind", "修改节点层级"),
+                      AuditLabel("grid.move", "移动节点"), AuditLabel("grid.delete", "删除节点"),
+                      AuditLabel("grid.assign_worker", "指派网格员"), AuditLabel("grid.remove_worker", "移除网格员")],
+        navigation: [NavEntry("网格", path: "/grids", order: 10, permission: .viewGrids)],
+        shortcuts: [Shortcut("网格管理", path: "/grids", note: "社区、小区、网格、楼栋的层级树", order: 50, permission: .viewGrids),
+                    Shortcut("新建网格节点", path: "/grids/new", note: "在管辖范围内添加节点", order: 60, permission: .manageGrids)],
+        matrix: [
+            "GET /grids": readers,
+            "GET /grids/:id": readers,
+            "GET /grids/new": managers,
+            "POST /grids/new": managers,
+            "POST /grids": managers,
+            "GET /grids/:id/edit": managers,
+            "POST /grids/:id/edit": managers,
+            "POST /grids/:id/move": managers,
+            "GET /grids/:id/delete": managers,
+            "POST /grids/:id/delete": managers,
+            "POST /grids/:id/workers": managers,
+            "POST /grids/:id/workers/:userId/remove": managers,
+        ])
+
     public static func register(_ routes: inout AppRoutes) {
         routes.get("/grids", .viewGrids) { try index($0) }
         routes.get("/grids/new", .manageGrids) { try newForm($0) }

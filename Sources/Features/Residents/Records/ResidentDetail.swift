@@ -172,7 +172,7 @@ enum ResidentDetail {
                     summary = RecordLabels.changedFields(before: entry.beforeJSON, after: entry.afterJSON)
                 }
                 return ["at": ChinaDate.localTime(entry.at), "actor": entry.actorName,
-                        "action": RecordLabels.actions[entry.action] ?? entry.action, "summary": summary,
+                        "action": ctx.env.modules.label(entry.action), "summary": summary,
                         "reveal": entry.action.hasPrefix("resident.reveal")]
             }
             data["hasAudit"] = !page.entries.isEmpty
