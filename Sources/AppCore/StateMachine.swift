@@ -67,11 +67,12 @@ public enum StateChange {
 
     /// Decides (role 403, scope 404, owner 403, state 409), then runs `change`, and writes the
     /// timeline row and the audit entry (`snapshot` before and after). All in `db`'s transaction:
-    /// a refusal or an error in `change` writes nothing.
+    /// a refusal or an error in `change` writes nothing. `action` names the audit entry when the
+    /// transition is part of a larger change (a moved-out resident moving into a house).
     @discardableResult
     public static func apply<State: StateMachine>(
         _ db: Database, _ principal: Principal?, actor: AuditActor, subject: Subject<State>, to next: State,
-        note: String? = nil, snapshot: (Database) throws -> (any Encodable)?, change: (Database) throws -> Void
+        action: String? = nil, note: String? = nil, snapshot: (Database) throws -> (any Encodable)?, change: (Database) throws -> Void
     ) throws -> Transition<State> {
         let candidates = State.transitions.filter { $0.to == next }
         guard let first = candidates.first else { throw Conflict(State.refusal(from: subject.state, to: next)) }
@@ -96,7 +97,7 @@ public enum StateChange {
             VALUES (?, ?, ?, ?, ?, ?, ?, \(Timestamp.nowSQL))
             """, arguments: [State.entityType, subject.id, subject.state.rawValue, next.rawValue, transition.action,
                              actor.userID, note])
-        try AuditLog.record(db, actor: actor, action: transition.action, entityType: State.entityType, entityId: subject.id,
+        try AuditLog.record(db, actor: actor, action: action ?? transition.action, entityType: State.entityType, entityId: subject.id,
                             before: before, after: try snapshot(db))
         return transition
     }
@@ -119,6 +120,19 @@ public enum DomainErrors {
         case let conflict as Conflict: return HTTPError(.conflict, conflict.message)
         case let fields as FieldErrors: return HTTPError(.unprocessableContent, fields.errors.sorted { $0.key < $1.key }.map(\.value).joined(separator: "；"))
         default: return error
+        }
+    }
+}
+
+extension Policy {
+    /// `decide` for a store method inside its transaction: throws `Forbidden` (403) or
+    /// `NotFound` (404) unless allowed.
+    public static func require(_ principal: Principal?, _ permission: Permission, target: Target = Target(),
+                               ownerOnly: Bool = false) throws {
+        switch decide(principal, permission, target: target, ownerOnly: ownerOnly) {
+        case .allow: return
+        case .forbidden: throw Forbidden()
+        case .notFound: throw NotFound()
         }
     }
 }

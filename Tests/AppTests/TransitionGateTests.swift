@@ -139,5 +139,11 @@ import Web
         #expect(twice.text.contains("该居民已迁出，无需重复操作"))
         #expect(try app.timelineCount(id) == 1)
         #expect(try app.auditCount(action: "resident.move_out") == 1)
+        // Moving into a house again is the transition back to active, audited as 入住.
+        let other = try ResidentRecordsTests.addHouse(app, room: "102")
+        #expect(try staff.post("/residents/\(id)/move", [("house_id", String(other)), ("relation", "resident"), ("mode", "add")]).status == 303)
+        #expect(try ResidentRecordsTests.row(app, id)["status"] as String == "active")
+        #expect(try app.timelineCount(id) == 2)
+        #expect(try app.auditCount(action: "resident.move_in") == 1)
     }
 }

@@ -235,16 +235,9 @@ public enum GridsFeature {
         var status = HTTPStatus.unprocessableContent
         if !state.hasErrors, let kind {
             do {
-                let grid = try ctx.database.write { db -> Grid in
-                    if let parentID {
-                        guard let parent = try Grids.find(db, parentID), scope.contains(parent.path) else {
-                            throw FieldErrors("parent_id", parentOutOfScope)
-                        }
-                    }
-                    let code = state.value("code").trimmingCharacters(in: .whitespacesAndNewlines)
-                    return try Grids.create(db, name: name, kind: kind, parentID: parentID,
-                                            code: code.isEmpty ? nil : code, by: ctx.actor)
-                }
+                let code = state.value("code").trimmingCharacters(in: .whitespacesAndNewlines)
+                let grid = try ctx.gridStore.create(name: name, kind: kind, parentID: parentID, code: code.isEmpty ? nil : code,
+                                                    principal: ctx.principal, by: ctx.actor)
                 return ctx.redirect("/grids/\(grid.id)", flash: .success("已创建网格节点「\(grid.name)」"))
             } catch let error as GridError {
                 status = record(error, in: &state)
@@ -270,7 +263,6 @@ public enum GridsFeature {
         let id = try ctx.request.id()
         let current = try scopedGrid(ctx, id)
         let form = ctx.form
-        let scope = ctx.scope
         // Fields left out of the submission stay as they are; the form always sends them all.
         var state = FormState(values: [
             "name": form["name"] ?? "",
@@ -292,18 +284,8 @@ public enum GridsFeature {
         var status = HTTPStatus.unprocessableContent
         if !state.hasErrors, let kind {
             do {
-                let grid = try ctx.database.write { db -> Grid in
-                    guard let before = try Grids.find(db, id) else { throw HTTPError(.notFound) }
-                    try ctx.authorize(.manageGrids, gridPath: before.path)
-                    var grid = try Grids.rename(db, id, to: name, by: ctx.actor)
-                    grid = try Grids.changeKind(db, id, to: kind, by: ctx.actor)
-                    grid = try Grids.changeCode(db, id, to: code, by: ctx.actor)
-                    if newParentID != before.parentID {
-                        try checkMoveTarget(db, grid: before, to: newParentID, scope: scope)
-                        grid = try Grids.move(db, id, to: newParentID, by: ctx.actor)
-                    }
-                    return grid
-                }
+                let grid = try ctx.gridStore.update(id, name: name, kind: kind, code: code, parentID: newParentID,
+                                                    principal: ctx.principal, by: ctx.actor)
                 return ctx.redirect("/grids/\(grid.id)", flash: .success("已保存网格节点「\(grid.name)」"))
             } catch let error as GridError {
                 status = record(error, in: &state)
@@ -353,7 +335,6 @@ public enum GridsFeature {
 
     static func move(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
-        let scope = ctx.scope
         let back = "/grids/\(id)"
         // An empty value means "top level" (admin only); a missing field is not a request to move.
         guard let raw = ctx.form["parent_id"] else {
@@ -367,14 +348,7 @@ public enum GridsFeature {
             newParentID = value
         }
         do {
-            let (grid, parentName, changed) = try ctx.database.write { db -> (Grid, String?, Bool) in
-                guard let before = try Grids.find(db, id) else { throw HTTPError(.notFound) }
-                try ctx.authorize(.manageGrids, gridPath: before.path)
-                if let scopePath = scope.path, scopePath == before.path { throw FieldErrors("parent_id", scopeRootImmovable) }
-                if newParentID == before.parentID { return (before, nil, false) }
-                let parent = try checkMoveTarget(db, grid: before, to: newParentID, scope: scope)
-                return (try Grids.move(db, id, to: newParentID, by: ctx.actor), parent?.name, true)
-            }
+            let (grid, parentName, changed) = try ctx.gridStore.move(id, to: newParentID, principal: ctx.principal, by: ctx.actor)
             guard changed else {
                 return ctx.redirect(back, flash: .info("「\(grid.name)」已在所选位置，未作更改"))
             }
@@ -423,12 +397,7 @@ public enum GridsFeature {
     static func delete(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
         do {
-            let grid = try ctx.database.write { db -> Grid in
-                guard let grid = try Grids.find(db, id) else { throw HTTPError(.notFound) }
-                try ctx.authorize(.manageGrids, gridPath: grid.path)
-                try Grids.delete(db, id, by: ctx.actor)
-                return grid
-            }
+            let grid = try ctx.gridStore.delete(id, principal: ctx.principal, by: ctx.actor)
             // A node strictly inside the scope has its parent in the scope too.
             let destination = grid.parentID.map { "/grids/\($0)" } ?? "/grids"
             return ctx.redirect(destination, flash: .success("已删除网格节点「\(grid.name)」"))
@@ -442,7 +411,6 @@ public enum GridsFeature {
 
     static func assignWorker(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
-        let scope = ctx.scope
         let back = "/grids/\(id)"
         guard let userID = Int64((ctx.form["user_id"] ?? "").trimmingCharacters(in: .whitespaces)), userID > 0 else {
             // Check the node first so an out-of-scope id still answers 404.
@@ -450,15 +418,7 @@ public enum GridsFeature {
             return ctx.redirect(back, flash: .error("请选择要分配的网格员"))
         }
         do {
-            let (workerName, gridName) = try ctx.database.write { db -> (String, String) in
-                guard let grid = try Grids.find(db, id) else { throw HTTPError(.notFound) }
-                try ctx.authorize(.manageGrids, gridPath: grid.path)
-                guard let worker = try GridQueries.assignableWorkers(db, to: grid, actorScope: scope, userID: userID).first else {
-                    throw FieldErrors("user_id", "所选账号不能分配到此节点：须为启用中的网格员，管辖范围包含此节点，且尚未分配")
-                }
-                try Grids.assignWorker(db, userID: userID, to: id, by: ctx.actor)
-                return (worker.displayName, grid.name)
-            }
+            let (workerName, gridName) = try ctx.gridStore.assignWorker(userID, to: id, principal: ctx.principal, by: ctx.actor)
             return ctx.redirect(back, flash: .success("已将网格员「\(workerName)」分配到「\(gridName)」"))
         } catch let error as GridError {
             if case .notFound = error { throw HTTPError(.notFound) }
@@ -473,18 +433,7 @@ public enum GridsFeature {
         let userID = try ctx.request.id("userId")
         let back = "/grids/\(id)"
         do {
-            let (workerName, gridName) = try ctx.database.write { db -> (String, String) in
-                guard let grid = try Grids.find(db, id) else { throw HTTPError(.notFound) }
-                try ctx.authorize(.manageGrids, gridPath: grid.path)
-                let assigned = try Bool.fetchOne(db, sql: """
-                    SELECT EXISTS (SELECT 1 FROM grid_workers WHERE grid_id = ? AND user_id = ?)
-                    """, arguments: [id, userID]) ?? false
-                guard assigned, let name = try GridQueries.userName(db, id: userID) else {
-                    throw FieldErrors("user_id", "该账号未分配到此节点，可能已被移除")
-                }
-                try Grids.removeWorker(db, userID: userID, from: id, by: ctx.actor)
-                return (name, grid.name)
-            }
+            let (workerName, gridName) = try ctx.gridStore.removeWorker(userID, from: id, principal: ctx.principal, by: ctx.actor)
             return ctx.redirect(back, flash: .success("已将网格员「\(workerName)」从「\(gridName)」移除"))
         } catch let error as GridError {
             if case .notFound = error { throw HTTPError(.notFound) }

@@ -83,16 +83,15 @@ enum ResidentImport {
         let directory = ImportJobs.directory(for: ctx.database)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let estimated = ImportJobs.estimateRows(path: file.path)
-        let jobID = try ctx.database.write { db in
-            try ImportJobs.create(db, userID: user.id, filename: filename, dryRun: dryRun, estimatedRows: max(0, estimated - 1))
-        }
+        let jobID = try ImportJobs.create(in: ctx.database, principal: ctx.principal, userID: user.id, filename: filename,
+                                          dryRun: dryRun, estimatedRows: max(0, estimated - 1))
         let stored = directory.appendingPathComponent("\(jobID).csv").path
         do {
             try? FileManager.default.removeItem(atPath: stored)
             try FileManager.default.copyItem(atPath: file.path, toPath: stored)
         } catch {
             ctx.env.logger.error("import upload could not be stored: \(error)")
-            try ctx.database.write { db in try ImportJobs.fail(db, jobID, message: "上传的文件无法保存，请稍后重试") }
+            try ImportJobs.fail(in: ctx.database, jobID, message: "上传的文件无法保存，请稍后重试")
             return ctx.redirect("/residents/import/jobs/\(jobID)")
         }
 
@@ -136,9 +135,7 @@ enum ResidentImport {
            ctx.clock.now.timeIntervalSince(updated) > 10 {
             // Nobody in this process runs it: the server stopped while it ran. Its transaction
             // never committed, so nothing was written.
-            try ctx.database.write { db in
-                try ImportJobs.fail(db, job.id, message: "导入因服务重启而中断，没有写入任何数据，请重新上传文件")
-            }
+            try ImportJobs.fail(in: ctx.database, job.id, message: "导入因服务重启而中断，没有写入任何数据，请重新上传文件")
             job = try ctx.database.read { db in try ImportJobs.find(db, id) } ?? job
         }
 

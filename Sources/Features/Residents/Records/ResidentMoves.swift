@@ -44,10 +44,10 @@ enum ResidentMoves {
             do {
                 if mode == "replace" {
                     try ctx.residentStore.move(row.id, houseID: houseID, relation: relation, startedOn: startedOn,
-                                               scope: ctx.scope, by: ctx.actor)
+                                               principal: ctx.principal, by: ctx.actor)
                 } else {
                     try ctx.residentStore.addResidence(row.id, houseID: houseID, relation: relation, startedOn: startedOn,
-                                                       scope: ctx.scope, by: ctx.actor)
+                                                       principal: ctx.principal, by: ctx.actor)
                 }
             } catch let errors as FieldErrors {
                 for (field, message) in errors.errors { state.addError(message, for: field) }

@@ -12,6 +12,8 @@ enum ResidentStatus: String, StateMachine {
 
     static let transitions: [Transition<ResidentStatus>] = [
         Transition(from: [.active], to: .movedOut, permission: .manageResidents, action: "resident.move_out"),
+        // Moving into a house again (入住 or 换房 names the audit entry).
+        Transition(from: [.movedOut], to: .active, permission: .manageResidents, action: "resident.move_in"),
         Transition(from: [.active, .movedOut], to: .merged, permission: .mergeResidents, action: "resident.merge"),
     ]
 

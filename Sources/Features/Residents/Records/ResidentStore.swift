@@ -253,46 +253,60 @@ struct ResidentStore: Sendable {
 
     /// 入住: binds the person to another house as well (a person may own one house and live in
     /// another). A moved-out person becomes active again.
-    func addResidence(_ id: Int64, houseID: Int64, relation: String, startedOn: String, scope: Scope,
+    func addResidence(_ id: Int64, houseID: Int64, relation: String, startedOn: String, principal: Principal?,
                       by actor: AuditActor) throws {
         try database.write { db in
-            let (current, house) = try Self.prepareMove(db, id, houseID: houseID, relation: relation, scope: scope)
-            let before = try ResidentSnapshot.load(db, id)
-            try db.execute(sql: "INSERT INTO residences (resident_id, house_id, relation, started_on) VALUES (?, ?, ?, ?)",
-                           arguments: [id, house.id, relation, startedOn])
+            let (current, house) = try Self.prepareMove(db, id, houseID: houseID, relation: relation, scope: principal?.scope ?? .nothing)
+            try Self.changeHomes(db, current, principal, actor: actor, action: "resident.move_in") { db in
+                try db.execute(sql: "INSERT INTO residences (resident_id, house_id, relation, started_on) VALUES (?, ?, ?, ?)",
+                               arguments: [id, house.id, relation, startedOn])
+            }
+        }
+    }
+
+    /// A change of someone's houses, audited as `action`. For someone moved out it is also the
+    /// transition back to active, through the gate (with its timeline row).
+    static func changeHomes(_ db: Database, _ current: ResidentRow, _ principal: Principal?, actor: AuditActor, action: String,
+                            _ change: (Database) throws -> Void) throws {
+        let id = current.id
+        func changeAndRecount(_ db: Database) throws {
+            try change(db)
             if !current.isActive {
                 try db.execute(sql: "UPDATE residents SET status = 'active' WHERE id = ?", arguments: [id])
             }
-            try Self.recomputeBuilding(db, id)
-            try AuditLog.record(db, actor: actor, action: "resident.move_in", entityType: "resident", entityId: id,
-                                before: before, after: try ResidentSnapshot.load(db, id))
+            try recomputeBuilding(db, id)
         }
+        if current.statusValue == .movedOut {
+            try StateChange.apply(db, principal, actor: actor, subject: current.subject, to: .active, action: action,
+                                  snapshot: { try ResidentSnapshot.load($0, id) }, change: changeAndRecount)
+            return
+        }
+        try Policy.require(principal, .manageResidents, target: current.target)
+        let before = try ResidentSnapshot.load(db, id)
+        try changeAndRecount(db)
+        try AuditLog.record(db, actor: actor, action: action, entityType: "resident", entityId: id,
+                            before: before, after: try ResidentSnapshot.load(db, id))
     }
 
     /// 换房: ends the current home residences (常住、户籍、租住; ownership stays) as `moved` on
     /// `startedOn` and starts the new one.
-    func move(_ id: Int64, houseID: Int64, relation: String, startedOn: String, scope: Scope, by actor: AuditActor) throws {
+    func move(_ id: Int64, houseID: Int64, relation: String, startedOn: String, principal: Principal?, by actor: AuditActor) throws {
         try database.write { db in
-            let (current, house) = try Self.prepareMove(db, id, houseID: houseID, relation: relation, scope: scope)
-            let before = try ResidentSnapshot.load(db, id)
+            let (current, house) = try Self.prepareMove(db, id, houseID: houseID, relation: relation, scope: principal?.scope ?? .nothing)
             let homes = Self.homeRelations.map { "'\($0)'" }.joined(separator: ", ")
             if let latest = try String.fetchOne(db, sql: """
                 SELECT max(started_on) FROM residences WHERE resident_id = ? AND ended_on IS NULL AND relation IN (\(homes))
                 """, arguments: [id]), latest > startedOn {
                 throw FieldErrors("started_on", "换房日期不能早于原住房的开始日期（\(latest)）")
             }
-            try db.execute(sql: """
-                UPDATE residences SET ended_on = ?, end_reason = 'moved'
-                WHERE resident_id = ? AND ended_on IS NULL AND relation IN (\(homes))
-                """, arguments: [startedOn, id])
-            try db.execute(sql: "INSERT INTO residences (resident_id, house_id, relation, started_on) VALUES (?, ?, ?, ?)",
-                           arguments: [id, house.id, relation, startedOn])
-            if !current.isActive {
-                try db.execute(sql: "UPDATE residents SET status = 'active' WHERE id = ?", arguments: [id])
+            try Self.changeHomes(db, current, principal, actor: actor, action: "resident.move") { db in
+                try db.execute(sql: """
+                    UPDATE residences SET ended_on = ?, end_reason = 'moved'
+                    WHERE resident_id = ? AND ended_on IS NULL AND relation IN (\(homes))
+                    """, arguments: [startedOn, id])
+                try db.execute(sql: "INSERT INTO residences (resident_id, house_id, relation, started_on) VALUES (?, ?, ?, ?)",
+                               arguments: [id, house.id, relation, startedOn])
             }
-            try Self.recomputeBuilding(db, id)
-            try AuditLog.record(db, actor: actor, action: "resident.move", entityType: "resident", entityId: id,
-                                before: before, after: try ResidentSnapshot.load(db, id))
         }
     }
 
