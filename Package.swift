@@ -1,9 +1,11 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Dependency direction (see README "Map of the targets"):
-//   jinlin → App → {Web, Views, Storage, Security} ; Web → HTTPCore ; HTTPServer → HTTPCore
-// The HTTP layer (HTTPCore, HTTPServer, Web) knows nothing of the application.
+// Dependency direction (see README "Map of the targets" and ARCHITECTURE.md):
+//   jinlin → App → features → AppCore → {Web, Views, Access, Security}
+//   Access → Domain → Storage ; Seeding → AppCore, Domain ; Web → HTTPCore ; HTTPServer → HTTPCore
+// The HTTP layer (HTTPCore, HTTPServer, Web) knows nothing of the application; no feature
+// depends on another feature.
 let feature: [Target.Dependency] = [
     "AppCore", "Access", "Domain", "Storage", "Views", "Web", "HTTPCore", "Security",
     .product(name: "GRDB", package: "GRDB.swift"),
