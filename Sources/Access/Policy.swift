@@ -77,17 +77,6 @@ public struct Scope: Sendable, Equatable {
     }
 }
 
-/// What an action is about, as the policy sees it: where it sits in the grid tree and whose it
-/// is (a wish, a sign-up); nil where that does not apply.
-public struct Target: Sendable, Equatable {
-    public var gridPath: String?
-    public var ownerID: Int64?
-
-    public init(gridPath: String? = nil, ownerID: Int64? = nil) {
-        self.gridPath = gridPath
-        self.ownerID = ownerID
-    }
-}
 
 /// The signed-in account as the policy sees it.
 public struct Principal: Sendable, Equatable {
@@ -112,18 +101,16 @@ public enum Decision: Sendable, Equatable {
 
 /// The one authorization policy: (role, action, target's grid, target's owner) → decision.
 public enum Policy {
-    public static func decide(_ principal: Principal?, _ permission: Permission, targetGridPath: String? = nil) -> Decision {
-        decide(principal, permission, target: Target(gridPath: targetGridPath))
-    }
-
-    /// Role first (403), then scope (404: the target's existence is not disclosed), then, when
-    /// `ownerOnly`, ownership (403: the principal sees it but it is someone else's).
-    public static func decide(_ principal: Principal?, _ permission: Permission, target: Target, ownerOnly: Bool = false) -> Decision {
+    /// Role first (403), then the target's place in the scope (404: its existence is not
+    /// disclosed), then, when `ownerOnly`, its owner (403: visible, but someone else's: a wish,
+    /// a sign-up).
+    public static func decide(_ principal: Principal?, _ permission: Permission, targetGridPath: String? = nil,
+                              ownerID: Int64? = nil, ownerOnly: Bool = false) -> Decision {
         if permission == .anonymous { return .allow }
         guard let principal else { return .forbidden }
         guard permission.roles.contains(principal.role) else { return .forbidden }
-        if let path = target.gridPath, !principal.scope.contains(path) { return .notFound }
-        if ownerOnly, target.ownerID != principal.userID { return .forbidden }
+        if let targetGridPath, !principal.scope.contains(targetGridPath) { return .notFound }
+        if ownerOnly, ownerID != principal.userID { return .forbidden }
         return .allow
     }
 }

@@ -84,8 +84,8 @@ public struct Context: Sendable {
     public func render(_ template: String, title: String, _ data: [String: Any] = [:], status: HTTPStatus = .ok) throws -> HTTPResponse {
         var page = PageContext(title: title, path: request.path, csrfToken: data["csrfToken"] as? String ?? csrfToken)
         if let user {
-            page.user = PageUser(displayName: user.displayName, role: user.role.rawValue, roleName: user.role.displayName)
-            page.navItems = env.modules.navigation.filter { may($0.permission) }.map(\.item)
+            page.user = PageUser(displayName: user.displayName, roleName: user.role.displayName)
+            page.navItems = env.modules.navigation.filter { may($0.permission) }.map { ($0.title, $0.path) }
         }
         let flash = Flashes.read(request)
         page.flashes = flash.map { [$0] } ?? []

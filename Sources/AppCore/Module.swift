@@ -33,49 +33,13 @@ public struct Module: Sendable {
 }
 
 /// An audit action and its Chinese name (`resident.move_out` → 迁出).
-public struct AuditLabel: Sendable, Hashable {
-    public let action: String
-    public let label: String
-
-    public init(_ action: String, _ label: String) {
-        self.action = action
-        self.label = label
-    }
-}
+public typealias AuditLabel = (action: String, label: String)
 
 /// A main-menu item, shown to roles with `permission`, placed by `order` among all modules' items.
-public struct NavEntry: Sendable, Hashable {
-    public let title: String
-    public let path: String
-    public let order: Int
-    public let permission: Permission
-
-    public init(_ title: String, path: String, order: Int, permission: Permission) {
-        self.title = title
-        self.path = path
-        self.order = order
-        self.permission = permission
-    }
-
-    public var item: NavItem { NavItem(title: title, path: path) }
-}
+public typealias NavEntry = (title: String, path: String, order: Int, permission: Permission)
 
 /// A dashboard shortcut, shown to roles with `permission`, placed by `order`.
-public struct Shortcut: Sendable, Hashable {
-    public let title: String
-    public let path: String
-    public let note: String
-    public let order: Int
-    public let permission: Permission
-
-    public init(_ title: String, path: String, note: String, order: Int, permission: Permission) {
-        self.title = title
-        self.path = path
-        self.note = note
-        self.order = order
-        self.permission = permission
-    }
-}
+public typealias Shortcut = (title: String, path: String, note: String, order: Int, permission: Permission)
 
 /// Everything the registered modules declare, gathered once at start.
 public struct ModuleRegistry: Sendable {

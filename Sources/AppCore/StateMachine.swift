@@ -52,52 +52,31 @@ public struct Transition<State: StateMachine>: Sendable {
 
 /// The one gate for state changes: it runs inside the store method's write transaction.
 public enum StateChange {
-    /// What the transition is applied to, as read in the transaction.
-    public struct Subject<State: StateMachine>: Sendable {
-        public let id: Int64
-        public let state: State
-        public let target: Target
-
-        public init(id: Int64, state: State, target: Target) {
-            self.id = id
-            self.state = state
-            self.target = target
-        }
-    }
-
     /// Decides (role 403, scope 404, owner 403, state 409), then runs `change`, and writes the
     /// timeline row and the audit entry (`snapshot` before and after). All in `db`'s transaction:
     /// a refusal or an error in `change` writes nothing. `action` names the audit entry when the
     /// transition is part of a larger change (a moved-out resident moving into a house).
     @discardableResult
     public static func apply<State: StateMachine>(
-        _ db: Database, _ principal: Principal?, actor: AuditActor, subject: Subject<State>, to next: State,
-        action: String? = nil, note: String? = nil, snapshot: (Database) throws -> (any Encodable)?, change: (Database) throws -> Void
+        _ db: Database, _ principal: Principal?, actor: AuditActor, id: Int64, from state: State, gridPath: String?,
+        ownerID: Int64? = nil, to next: State, action: String? = nil, note: String? = nil, snapshot: (Database) throws -> (any Encodable)?, change: (Database) throws -> Void
     ) throws -> Transition<State> {
         let candidates = State.transitions.filter { $0.to == next }
-        guard let first = candidates.first else { throw Conflict(State.refusal(from: subject.state, to: next)) }
+        guard let first = candidates.first else { throw Conflict(State.refusal(from: state, to: next)) }
         // Role and scope come before the state, so a refusal says nothing about a record one may not see.
-        switch Policy.decide(principal, first.permission, target: subject.target) {
-        case .allow: break
-        case .forbidden: throw Forbidden()
-        case .notFound: throw NotFound()
+        try Policy.require(principal, first.permission, gridPath: gridPath)
+        guard let transition = candidates.first(where: { $0.from.contains(state) }) else {
+            throw Conflict(State.refusal(from: state, to: next))
         }
-        guard let transition = candidates.first(where: { $0.from.contains(subject.state) }) else {
-            throw Conflict(State.refusal(from: subject.state, to: next))
-        }
-        switch Policy.decide(principal, transition.permission, target: subject.target, ownerOnly: transition.ownerOnly) {
-        case .allow: break
-        case .forbidden: throw Forbidden()
-        case .notFound: throw NotFound()
-        }
+        try Policy.require(principal, transition.permission, gridPath: gridPath, ownerID: ownerID, ownerOnly: transition.ownerOnly)
         let before = try snapshot(db)
         try change(db)
         try db.execute(sql: """
             INSERT INTO timeline_events (entity_type, entity_id, from_state, to_state, action, user_id, note, at)
             VALUES (?, ?, ?, ?, ?, ?, ?, \(Timestamp.nowSQL))
-            """, arguments: [State.entityType, subject.id, subject.state.rawValue, next.rawValue, transition.action,
+            """, arguments: [State.entityType, id, state.rawValue, next.rawValue, transition.action,
                              actor.userID, note])
-        try AuditLog.record(db, actor: actor, action: action ?? transition.action, entityType: State.entityType, entityId: subject.id,
+        try AuditLog.record(db, actor: actor, action: action ?? transition.action, entityType: State.entityType, entityId: id,
                             before: before, after: try snapshot(db))
         return transition
     }
@@ -127,9 +106,9 @@ public enum DomainErrors {
 extension Policy {
     /// `decide` for a store method inside its transaction: throws `Forbidden` (403) or
     /// `NotFound` (404) unless allowed.
-    public static func require(_ principal: Principal?, _ permission: Permission, target: Target = Target(),
-                               ownerOnly: Bool = false) throws {
-        switch decide(principal, permission, target: target, ownerOnly: ownerOnly) {
+    public static func require(_ principal: Principal?, _ permission: Permission, gridPath: String? = nil,
+                               ownerID: Int64? = nil, ownerOnly: Bool = false) throws {
+        switch decide(principal, permission, targetGridPath: gridPath, ownerID: ownerID, ownerOnly: ownerOnly) {
         case .allow: return
         case .forbidden: throw Forbidden()
         case .notFound: throw NotFound()

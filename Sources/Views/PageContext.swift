@@ -4,7 +4,7 @@ import Foundation
 // reads these keys at the top level of the context:
 //
 //   title          page title (shown in <title> as "<title> · 近邻")
-//   user           { displayName, role, roleName } or absent when nobody is signed in
+//   user           { displayName, roleName } or absent when nobody is signed in
 //   nav, hasNav    [{ title, path, current }] from `navigation(_:current:)`
 //   flashes, hasFlashes   [{ kind, text, ariaRole }] rendered by partials/flash
 //   csrfToken      value of the hidden `_csrf` field of every POST form
@@ -13,16 +13,8 @@ import Foundation
 
 // MARK: - Navigation
 
-/// One entry of the main navigation.
-public struct NavItem: Sendable, Equatable {
-    public let title: String
-    public let path: String
-
-    public init(title: String, path: String) {
-        self.title = title
-        self.path = path
-    }
-}
+/// One entry of the main navigation (a menu has at most one item per path).
+public typealias NavItem = (title: String, path: String)
 
 public enum Navigation {
     /// The item that `path` belongs to. An item matches when `path` is its path or lies below it
@@ -58,7 +50,7 @@ public enum Navigation {
 public func navigation(_ items: [NavItem], current path: String) -> [[String: Any]] {
     let current = Navigation.currentItem(in: items, path: path)
     return items.map { item in
-        ["title": item.title, "path": item.path, "current": item == current]
+        ["title": item.title, "path": item.path, "current": item.path == current?.path]
     }
 }
 
@@ -93,19 +85,16 @@ public struct Flash: Sendable, Equatable {
 /// The signed-in user as the layout shows it.
 public struct PageUser: Sendable, Equatable {
     public let displayName: String
-    /// Stored role string: admin, staff, grid_worker, coordinator, member, resident.
-    public let role: String
-    /// The role's Chinese name.
+    /// The role's Chinese name (roles themselves are Access's business, not the views').
     public let roleName: String
 
-    public init(displayName: String, role: String, roleName: String) {
+    public init(displayName: String, roleName: String) {
         self.displayName = displayName
-        self.role = role
         self.roleName = roleName
     }
 
     public var context: [String: Any] {
-        ["displayName": displayName, "role": role, "roleName": roleName]
+        ["displayName": displayName, "roleName": roleName]
     }
 }
 

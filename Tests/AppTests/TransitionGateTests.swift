@@ -37,10 +37,9 @@ import Web
     static func withdraw(_ app: TestApp, _ wishID: Int64, as principal: Principal) throws {
         try app.database.write { db in
             let row = try #require(try Row.fetchOne(db, sql: "SELECT * FROM test_wishes WHERE id = ?", arguments: [wishID]))
-            let subject = StateChange.Subject(id: wishID, state: WishState(rawValue: row["status"]) ?? .published,
-                                              target: Target(gridPath: row["grid_path"], ownerID: row["owner_id"]))
-            try StateChange.apply(db, principal, actor: AuditActor(userID: principal.userID, name: "测试"), subject: subject,
-                                  to: .withdrawn, snapshot: { db in try String.fetchOne(db, sql: "SELECT status FROM test_wishes WHERE id = ?", arguments: [wishID]) }) { db in
+            try StateChange.apply(db, principal, actor: AuditActor(userID: principal.userID, name: "测试"), id: wishID,
+                                  from: WishState(rawValue: row["status"]) ?? .published, gridPath: row["grid_path"],
+                                  ownerID: row["owner_id"], to: .withdrawn, snapshot: { db in try String.fetchOne(db, sql: "SELECT status FROM test_wishes WHERE id = ?", arguments: [wishID]) }) { db in
                 try db.execute(sql: "UPDATE test_wishes SET status = 'withdrawn' WHERE id = ?", arguments: [wishID])
             }
         }
@@ -110,7 +109,7 @@ import Web
     @Test func noPrincipalMeansTheNothingScope() {
         #expect(!Scope.nothing.contains("/1/"))
         #expect(Scope.nothing.condition(on: "path").sql == "0")
-        #expect(Policy.decide(nil, .viewResidents, target: Target(gridPath: "/1/")) == .forbidden)
+        #expect(Policy.decide(nil, .viewResidents, targetGridPath: "/1/") == .forbidden)
     }
 
     // Over HTTP, on residents (the first user of the kit).

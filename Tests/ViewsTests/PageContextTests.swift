@@ -3,14 +3,14 @@ import Testing
 @testable import Views
 
 @Suite struct PageContextTests {
-    static let items = [
-        NavItem(title: "首页", path: "/"), NavItem(title: "网格", path: "/grids"), NavItem(title: "居民", path: "/residents"),
-        NavItem(title: "党员", path: "/members"), NavItem(title: "积分", path: "/points/board"),
-        NavItem(title: "用户管理", path: "/admin/users"), NavItem(title: "审计日志", path: "/admin/audit"),
+    static let items: [NavItem] = [
+        (title: "首页", path: "/"), (title: "网格", path: "/grids"), (title: "居民", path: "/residents"),
+        (title: "党员", path: "/members"), (title: "积分", path: "/points/board"),
+        (title: "用户管理", path: "/admin/users"), (title: "审计日志", path: "/admin/audit"),
     ]
 
     @Test func roleNameIsWhatTheCallerGives() {
-        #expect(PageUser(displayName: "x", role: "member", roleName: "党员").context["roleName"] as? String == "党员")
+        #expect(PageUser(displayName: "x", roleName: "党员").context["roleName"] as? String == "党员")
     }
 
     @Test func navigationKeepsTheGivenItemsInOrder() {
@@ -40,7 +40,7 @@ import Testing
 
     @Test func pageContextLayoutKeys() {
         var page = PageContext(
-            title: "首页", user: PageUser(displayName: "王芳", role: "coordinator", roleName: "党建指导员"),
+            title: "首页", user: PageUser(displayName: "王芳", roleName: "党建指导员"),
             path: "/", flashes: [.info("欢迎")], csrfToken: "t")
         page.navItems = Self.items
         let ctx = page.merging(["title": "覆盖", "extra": 1])

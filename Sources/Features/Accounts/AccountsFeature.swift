@@ -11,9 +11,9 @@ import Web
 public enum AccountsFeature {
     public static let module = Module(
         name: "accounts", routes: register, permissions: [.anonymous, .signedIn],
-        auditLabels: [AuditLabel("session.login", "登录"), AuditLabel("session.logout", "退出"),
-                      AuditLabel("user.change_password", "修改密码")],
-        shortcuts: [Shortcut("修改密码", path: "/account/password", note: "定期更换密码更安全", order: 90, permission: .signedIn)],
+        auditLabels: [("session.login", "登录"), ("session.logout", "退出"),
+                      ("user.change_password", "修改密码")],
+        shortcuts: [("修改密码", path: "/account/password", note: "定期更换密码更安全", order: 90, permission: .signedIn)],
         matrix: [
             "GET /login": nil,
             "POST /login": nil,

@@ -11,27 +11,20 @@ public enum AdminFeature {
 
     public static let module = Module(
         name: "admin", routes: register, permissions: [.manageUsers, .viewAudit],
-        auditLabels: [AuditLabel("user.create", "创建账号"), AuditLabel("user.update", "修改账号"),
-                      AuditLabel("user.deactivate", "停用账号"), AuditLabel("user.activate", "启用账号"),
-                      AuditLabel("user.reset_password", "重置密码")],
-        navigation: [NavEntry("用户管理", path: "/admin/users", order: 100, permission: .manageUsers),
-                     NavEntry("审计日志", path: "/admin/audit", order: 110, permission: .viewAudit)],
-        shortcuts: [Shortcut("用户管理", path: "/admin/users", note: "创建账号、重置密码、停用", order: 70, permission: .manageUsers),
-                    Shortcut("审计日志", path: "/admin/audit", note: "谁在何时做了哪些修改", order: 80, permission: .viewAudit)],
-        matrix: [
-            "GET /admin/users": admins,
-            "GET /admin/users/new": admins,
-            "POST /admin/users/new": admins,
-            "GET /admin/users/:id": admins,
-            "GET /admin/users/:id/edit": admins,
-            "POST /admin/users/:id/edit": admins,
-            "GET /admin/users/:id/reset-password": admins,
-            "POST /admin/users/:id/reset-password": admins,
-            "GET /admin/users/:id/deactivate": admins,
-            "POST /admin/users/:id/deactivate": admins,
-            "POST /admin/users/:id/activate": admins,
-            "GET /admin/audit": admins,
-        ])
+        auditLabels: [("user.create", "创建账号"), ("user.update", "修改账号"),
+                      ("user.deactivate", "停用账号"), ("user.activate", "启用账号"),
+                      ("user.reset_password", "重置密码")],
+        navigation: [("用户管理", path: "/admin/users", order: 100, permission: .manageUsers),
+                     ("审计日志", path: "/admin/audit", order: 110, permission: .viewAudit)],
+        shortcuts: [("用户管理", path: "/admin/users", note: "创建账号、重置密码、停用", order: 70, permission: .manageUsers),
+                    ("审计日志", path: "/admin/audit", note: "谁在何时做了哪些修改", order: 80, permission: .viewAudit)],
+        // Every page of the module is the administrator's alone.
+        matrix: Dictionary(uniqueKeysWithValues: [
+            "GET /admin/users", "GET /admin/users/new", "POST /admin/users/new", "GET /admin/users/:id",
+            "GET /admin/users/:id/edit", "POST /admin/users/:id/edit", "GET /admin/users/:id/reset-password",
+            "POST /admin/users/:id/reset-password", "GET /admin/users/:id/deactivate", "POST /admin/users/:id/deactivate",
+            "POST /admin/users/:id/activate", "GET /admin/audit",
+        ].map { ($0, Optional(admins)) }))
 
     public static func register(_ routes: inout AppRoutes) {
         // Hashing a password takes real CPU time: keep it off the connection queues.

@@ -176,7 +176,7 @@ enum AuditPages {
 
 /// Dates typed into the audit filter (`<input type="date">`: `YYYY-MM-DD`), read as Beijing days.
 enum AuditDate {
-    static func day(_ text: String) -> Date? { BeijingTime.startOfDay(text) }
+    static func day(_ text: String) -> Date? { ChinaDate.startOfDay(text) }
 }
 
 /// Display helpers for the stored before/after JSON.

@@ -315,5 +315,5 @@ enum UserPages {
 /// Formatting shared by the admin pages.
 enum AdminFormat {
     /// A stored timestamp as Beijing time with seconds, `2025-01-02 11:04:05`.
-    static func time(_ stored: String) -> String { BeijingTime.display(stored, seconds: true) }
+    static func time(_ stored: String) -> String { ChinaDate.display(stored, seconds: true) }
 }

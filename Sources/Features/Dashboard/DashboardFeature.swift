@@ -11,7 +11,7 @@ import Web
 public enum DashboardFeature {
     public static let module = Module(
         name: "dashboard", routes: register, permissions: [.signedIn],
-        navigation: [NavEntry("首页", path: "/", order: 0, permission: .signedIn)],
+        navigation: [("首页", path: "/", order: 0, permission: .signedIn)],
         matrix: ["GET /": Set(Role.allCases)])
 
     public static func register(_ routes: inout AppRoutes) {
@@ -45,7 +45,7 @@ public enum DashboardFeature {
             "scopeName": user.scopeName ?? "全部",
             "stats": stats,
             "shortcuts": links,
-            "lastLogin": BeijingTime.display(user.lastLoginAt),
+            "lastLogin": ChinaDate.display(user.lastLoginAt),
         ]
         return try ctx.render("dashboard", title: "首页", data)
     }

@@ -95,7 +95,7 @@ struct GridStore: Sendable {
     /// The node, when the principal may manage it (404 outside the scope, 403 for the role).
     static func node(_ db: Database, _ id: Int64, _ principal: Principal?) throws -> Grid {
         guard let grid = try Grids.find(db, id) else { throw NotFound() }
-        try Policy.require(principal, .manageGrids, target: Target(gridPath: grid.path))
+        try Policy.require(principal, .manageGrids, gridPath: grid.path)
         return grid
     }
 }

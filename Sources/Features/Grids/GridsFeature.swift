@@ -17,13 +17,13 @@ public enum GridsFeature {
 
     public static let module = Module(
         name: "grids", routes: register, permissions: [.viewGrids, .manageGrids],
-        auditLabels: [AuditLabel("grid.create", "新建网格节点"), AuditLabel("grid.rename", "重命名节点"),
-                      AuditLabel("grid.change_code", "修改节点编码"), AuditLabel("grid.change_kind", "修改节点层级"),
-                      AuditLabel("grid.move", "移动节点"), AuditLabel("grid.delete", "删除节点"),
-                      AuditLabel("grid.assign_worker", "指派网格员"), AuditLabel("grid.remove_worker", "移除网格员")],
-        navigation: [NavEntry("网格", path: "/grids", order: 10, permission: .viewGrids)],
-        shortcuts: [Shortcut("网格管理", path: "/grids", note: "社区、小区、网格、楼栋的层级树", order: 50, permission: .viewGrids),
-                    Shortcut("新建网格节点", path: "/grids/new", note: "在管辖范围内添加节点", order: 60, permission: .manageGrids)],
+        auditLabels: [("grid.create", "新建网格节点"), ("grid.rename", "重命名节点"),
+                      ("grid.change_code", "修改节点编码"), ("grid.change_kind", "修改节点层级"),
+                      ("grid.move", "移动节点"), ("grid.delete", "删除节点"),
+                      ("grid.assign_worker", "指派网格员"), ("grid.remove_worker", "移除网格员")],
+        navigation: [("网格", path: "/grids", order: 10, permission: .viewGrids)],
+        shortcuts: [("网格管理", path: "/grids", note: "社区、小区、网格、楼栋的层级树", order: 50, permission: .viewGrids),
+                    ("新建网格节点", path: "/grids/new", note: "在管辖范围内添加节点", order: 60, permission: .manageGrids)],
         matrix: [
             "GET /grids": readers,
             "GET /grids/:id": readers,

@@ -60,7 +60,7 @@ enum ResidentImport {
             else { outcome = "已导入" }
         }
         return [
-            "id": job.id, "filename": job.filename, "createdAt": BeijingTime.display(job.createdAt),
+            "id": job.id, "filename": job.filename, "createdAt": ChinaDate.display(job.createdAt),
             "mode": job.dryRun ? "试导入" : "正式导入", "outcome": outcome, "rows": job.totalRows,
         ]
     }
@@ -141,7 +141,7 @@ enum ResidentImport {
 
         var data: [String: Any] = [
             "job": [
-                "id": job.id, "filename": job.filename, "createdAt": BeijingTime.display(job.createdAt),
+                "id": job.id, "filename": job.filename, "createdAt": ChinaDate.display(job.createdAt),
                 "mode": job.dryRun ? "试导入（不保存）" : "正式导入",
             ] as [String: Any],
         ]

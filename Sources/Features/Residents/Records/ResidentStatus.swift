@@ -30,8 +30,7 @@ enum ResidentStatus: String, StateMachine {
 extension ResidentRow {
     var statusValue: ResidentStatus { ResidentStatus(rawValue: status) ?? .active }
 
-    /// What the policy needs: where the record lives (no owner: records belong to the community).
-    var target: Target { Target(gridPath: scopePath ?? "/nothing/") }
-
-    var subject: StateChange.Subject<ResidentStatus> { StateChange.Subject(id: id, state: statusValue, target: target) }
+    /// Where the policy places the record (a record without a building: nowhere, so only the
+    /// whole tree's scope reaches it). Records have no owner: they belong to the community.
+    var policyPath: String { scopePath ?? "/nothing/" }
 }

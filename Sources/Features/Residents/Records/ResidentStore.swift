@@ -277,11 +277,12 @@ struct ResidentStore: Sendable {
             try recomputeBuilding(db, id)
         }
         if current.statusValue == .movedOut {
-            try StateChange.apply(db, principal, actor: actor, subject: current.subject, to: .active, action: action,
+            try StateChange.apply(db, principal, actor: actor, id: id, from: current.statusValue, gridPath: current.policyPath,
+                                  to: .active, action: action,
                                   snapshot: { try ResidentSnapshot.load($0, id) }, change: changeAndRecount)
             return
         }
-        try Policy.require(principal, .manageResidents, target: current.target)
+        try Policy.require(principal, .manageResidents, gridPath: current.policyPath)
         let before = try ResidentSnapshot.load(db, id)
         try changeAndRecount(db)
         try AuditLog.record(db, actor: actor, action: action, entityType: "resident", entityId: id,
@@ -314,8 +315,8 @@ struct ResidentStore: Sendable {
     func moveOut(_ id: Int64, endedOn: String, principal: Principal?, by actor: AuditActor) throws {
         try database.write { db in
             guard let current = try ResidentRow.find(db, id) else { throw NotFound() }
-            try StateChange.apply(db, principal, actor: actor, subject: current.subject, to: .movedOut,
-                                  snapshot: { try ResidentSnapshot.load($0, id) }) { db in
+            try StateChange.apply(db, principal, actor: actor, id: id, from: current.statusValue, gridPath: current.policyPath,
+                                  to: .movedOut, snapshot: { try ResidentSnapshot.load($0, id) }) { db in
                 if let latest = try String.fetchOne(db, sql: """
                     SELECT max(started_on) FROM residences WHERE resident_id = ? AND ended_on IS NULL
                     """, arguments: [id]), latest > endedOn {
@@ -375,7 +376,8 @@ struct ResidentStore: Sendable {
             let before = try snapshot(db)
             // The duplicate's change (and its audit entry) goes through the gate; the kept
             // record gets its own entry below, so both pages show the merge in their history.
-            try StateChange.apply(db, principal, actor: actor, subject: other.subject, to: .merged, snapshot: snapshot) { db in
+            try StateChange.apply(db, principal, actor: actor, id: otherID, from: other.statusValue, gridPath: other.policyPath,
+                                  to: .merged, snapshot: snapshot) { db in
                 try Self.fold(db, otherID, into: kept, other: other, clock: database.clock)
             }
             try AuditLog.record(db, actor: actor, action: "resident.merge", entityType: "resident", entityId: keptID,
