@@ -208,7 +208,7 @@ enum ResidentDetail {
         guard ids.count == texts.count else { return ctx.redirect(back, flash: .error("所选标签无效，请刷新页面后重试。")) }
         return try RecordResponses.perform(ctx, back: back) {
             do {
-                try ctx.residentStore.setTags(row.id, ids, scope: ctx.scope, by: ctx.actor)
+                try ctx.residentStore.setTags(row.id, ids, principal: ctx.principal, by: ctx.actor)
             } catch let errors as FieldErrors {
                 return ctx.redirect(back, flash: .error(errors.errors.values.first ?? "标签未保存"))
             }
@@ -233,7 +233,7 @@ enum ResidentDetail {
         return try RecordResponses.perform(ctx, back: "/residents/\(row.id)") {
             do {
                 _ = try ctx.residentStore.addVisit(row.id, visitedOn: visitedOn, note: note, userID: user.id,
-                                                   scope: ctx.scope, by: ctx.actor)
+                                                   principal: ctx.principal, by: ctx.actor)
             } catch let errors as FieldErrors {
                 for (field, message) in errors.errors { state.addError(message, for: field) }
                 return try render(ctx, row, visitState: state, status: .unprocessableContent)

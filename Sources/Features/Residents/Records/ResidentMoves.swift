@@ -123,7 +123,7 @@ enum ResidentMoves {
         guard let endedOn else { return ctx.redirect(back, flash: .error(state.errors["ended_on"] ?? "结束日期无效。")) }
         return try RecordResponses.perform(ctx, back: back) {
             try ctx.residentStore.endResidence(row.id, residenceID: residenceID, endedOn: endedOn, reason: reason,
-                                               scope: ctx.scope, by: ctx.actor)
+                                               principal: ctx.principal, by: ctx.actor)
             return ctx.redirect(back, flash: .success(reason == "corrected" ? "已更正：该人屋关系已结束。" : "该人屋关系已结束，已记入历史。"))
         }
     }

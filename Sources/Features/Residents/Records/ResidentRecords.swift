@@ -53,7 +53,7 @@ extension Context {
     func residentInScope(_ permission: Permission = .viewResidents) throws -> ResidentRow {
         let id = try request.id()
         guard let row = try database.read({ db in try ResidentRow.find(db, id) }) else { throw HTTPError(.notFound) }
-        try authorize(permission, gridPath: row.scopePath ?? "/none/")
+        try authorize(permission, gridPath: row.policyPath)
         return row
     }
 

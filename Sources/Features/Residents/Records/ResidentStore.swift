@@ -180,8 +180,10 @@ struct ResidentStore: Sendable {
 
     /// Registers a person bound to `houseID` with `relation` since `startedOn`.
     func create(_ input: ResidentInput, houseID: Int64, relation: String, startedOn: String,
-                confirmDuplicate: Bool, scope: Scope, by actor: AuditActor) throws -> Int64 {
+                confirmDuplicate: Bool, principal: Principal?, by actor: AuditActor) throws -> Int64 {
         try database.write { db in
+            try Policy.require(principal, .manageResidents)
+            let scope = principal?.scope ?? .nothing
             guard let house = try HouseRow.find(db, houseID), scope.contains(house.buildingPath) else {
                 throw FieldErrors("house_id", "所选房屋不存在或不在您的管辖范围内")
             }
@@ -210,8 +212,10 @@ struct ResidentStore: Sendable {
     }
 
     /// Changes the person's own fields and tags (houses change through moves, which keep history).
-    func update(_ id: Int64, _ input: ResidentInput, confirmDuplicate: Bool, scope: Scope, by actor: AuditActor) throws {
+    func update(_ id: Int64, _ input: ResidentInput, confirmDuplicate: Bool, principal: Principal?, by actor: AuditActor) throws {
         try database.write { db in
+            try Policy.require(principal, .manageResidents)
+            let scope = principal?.scope ?? .nothing
             let current = try ResidentRow.require(db, id, in: scope)
             if current.isMerged { throw RecordConflict(message: "该记录已合并到其他记录，不能再修改") }
             try Self.ensureUniqueIDNumber(db, input.idNumber.value, excluding: id, scope: scope)
@@ -236,8 +240,10 @@ struct ResidentStore: Sendable {
     }
 
     /// Sets the key-group tags alone (the quick form on the detail page).
-    func setTags(_ id: Int64, _ tagIDs: [Int64], scope: Scope, by actor: AuditActor) throws {
+    func setTags(_ id: Int64, _ tagIDs: [Int64], principal: Principal?, by actor: AuditActor) throws {
         try database.write { db in
+            try Policy.require(principal, .manageResidents)
+            let scope = principal?.scope ?? .nothing
             let current = try ResidentRow.require(db, id, in: scope)
             if current.isMerged { throw RecordConflict(message: "该记录已合并到其他记录，不能再修改") }
             try Self.ensureTags(db, tagIDs, residentID: id)
@@ -334,9 +340,11 @@ struct ResidentStore: Sendable {
 
     /// Ends one current residence (sold the house, registered by mistake). The last one cannot
     /// end this way: that is a move-out.
-    func endResidence(_ id: Int64, residenceID: Int64, endedOn: String, reason: String, scope: Scope,
+    func endResidence(_ id: Int64, residenceID: Int64, endedOn: String, reason: String, principal: Principal?,
                       by actor: AuditActor) throws {
         try database.write { db in
+            try Policy.require(principal, .manageResidents)
+            let scope = principal?.scope ?? .nothing
             let current = try ResidentRow.require(db, id, in: scope)
             if current.isMerged { throw RecordConflict(message: "该记录已合并到其他记录，不能再修改") }
             guard let started = try String.fetchOne(db, sql: """
@@ -483,8 +491,11 @@ struct ResidentStore: Sendable {
     }
 
     /// 走访: records a visit to a key-group resident.
-    func addVisit(_ id: Int64, visitedOn: String, note: String, userID: Int64, scope: Scope, by actor: AuditActor) throws -> Int64 {
+    func addVisit(_ id: Int64, visitedOn: String, note: String, userID: Int64, principal: Principal?,
+                  by actor: AuditActor) throws -> Int64 {
         try database.write { db in
+            try Policy.require(principal, .visitKeyGroups)
+            let scope = principal?.scope ?? .nothing
             let current = try ResidentRow.require(db, id, in: scope)
             if !current.isActive { throw RecordConflict(message: current.isMerged ? "该记录已合并，请在保留的记录上登记走访" : "该居民已迁出，不能再登记走访") }
             let keyGroup = try Bool.fetchOne(db, sql: """
