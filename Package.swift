@@ -1,9 +1,11 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Dependency direction (see README "Map of the targets"):
-//   jinlin → App → {Web, Views, Storage, Security} ; Web → HTTPCore ; HTTPServer → HTTPCore
-// The HTTP layer (HTTPCore, HTTPServer, Web) knows nothing of the application.
+// Dependency direction (see README "Map of the targets" and ARCHITECTURE.md):
+//   jinlin → App → features → AppCore → {Web, Views, Access, Security}
+//   Access → Domain → Storage ; Seeding → AppCore, Domain ; Web → HTTPCore ; HTTPServer → HTTPCore
+// The HTTP layer (HTTPCore, HTTPServer, Web) knows nothing of the application; no feature
+// depends on another feature.
 let feature: [Target.Dependency] = [
     "AppCore", "Access", "Domain", "Storage", "Views", "Web", "HTTPCore", "Security",
     .product(name: "GRDB", package: "GRDB.swift"),
@@ -42,7 +44,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Views", dependencies: ["Access"]),
+        .target(name: "Views"),
         // What several modules share: ID and phone numbers, masks, vocabularies, house
         // addresses, days in China, and the grid tree with its repository.
         .target(name: "Domain", dependencies: [
@@ -97,7 +99,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPCore", "Web", "HTTPTestSupport"]),
         .testTarget(name: "WebTests", dependencies: ["Web", "HTTPCore"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Domain"]),
-        .testTarget(name: "ViewsTests", dependencies: ["Views", "Access", "TemplateTestSupport"]),
+        .testTarget(name: "ViewsTests", dependencies: ["Views", "TemplateTestSupport"]),
         .testTarget(name: "SecurityTests", dependencies: ["Security"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "AppTests", dependencies: [

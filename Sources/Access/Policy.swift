@@ -17,6 +17,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case revealPersonalData
     case importResidents
     case exportResidents
+    /// Fold a duplicate record into another (rewrites two records).
+    case mergeResidents
     case visitKeyGroups
     /// Party organisations and members (党组织, 党员台账).
     case viewMembers
@@ -47,6 +49,7 @@ public enum Permission: String, Sendable, CaseIterable {
         case .revealPersonalData: return [.staff, .gridWorker]
         case .importResidents: return [.staff]
         case .exportResidents: return [.staff, .coordinator]
+        case .mergeResidents: return [.staff]
         case .visitKeyGroups: return [.staff, .gridWorker]
         case .viewMembers: return [.admin, .staff, .gridWorker, .coordinator]
         case .manageMembers: return [.admin, .staff]
@@ -61,18 +64,30 @@ public enum Permission: String, Sendable, CaseIterable {
     }
 }
 
-/// The part of the grid tree an account may see: a node and everything below it.
+/// The part of the grid tree an account may see: a node and everything below it, the whole
+/// tree (admin), or nothing (no principal: fails closed).
 public struct Scope: Sendable, Equatable {
     /// The materialized path of the scope's node (`/1/5/`); nil for the whole tree (admin).
+    /// `nothing` has a path no grid lies under, so code that filters by it finds no rows.
     public let path: String?
+    public let isNothing: Bool
 
     public init(path: String?) {
         self.path = path
+        isNothing = false
+    }
+
+    private init(nothing: Void) {
+        path = "/nothing/"
+        isNothing = true
     }
 
     public static let everything = Scope(path: nil)
+    /// The scope of a request without a principal: contains no grid, matches no row.
+    public static let nothing = Scope(nothing: ())
 
     public func contains(_ gridPath: String) -> Bool {
+        if isNothing { return false }
         guard let path else { return true }
         return GridPath.isInSubtree(gridPath, of: path)
     }
@@ -80,11 +95,13 @@ public struct Scope: Sendable, Equatable {
     /// An SQL condition restricting `column` (a grid path) to this scope, as a range the
     /// path index can serve: `column >= '/1/5/' AND column < '/1/50'`.
     public func condition(on column: String) -> (sql: String, arguments: [String]) {
+        if isNothing { return ("0", []) }
         guard let path else { return ("1", []) }
         let range = GridPath.subtreeRange(of: path)
         return ("(\(column) >= ? AND \(column) < ?)", [range.lower, range.upper])
     }
 }
+
 
 /// The signed-in account as the policy sees it.
 public struct Principal: Sendable, Equatable {
@@ -107,13 +124,18 @@ public enum Decision: Sendable, Equatable {
     case notFound
 }
 
-/// The one authorization policy: (role, action, target's grid) → decision.
+/// The one authorization policy: (role, action, target's grid, target's owner) → decision.
 public enum Policy {
-    public static func decide(_ principal: Principal?, _ permission: Permission, targetGridPath: String? = nil) -> Decision {
+    /// Role first (403), then the target's place in the scope (404: its existence is not
+    /// disclosed), then, when `ownerOnly`, its owner (403: visible, but someone else's: a wish,
+    /// a sign-up).
+    public static func decide(_ principal: Principal?, _ permission: Permission, targetGridPath: String? = nil,
+                              ownerID: Int64? = nil, ownerOnly: Bool = false) -> Decision {
         if permission == .anonymous { return .allow }
         guard let principal else { return .forbidden }
         guard permission.roles.contains(principal.role) else { return .forbidden }
         if let targetGridPath, !principal.scope.contains(targetGridPath) { return .notFound }
+        if ownerOnly, ownerID != principal.userID { return .forbidden }
         return .allow
     }
 }

@@ -1,12 +1,13 @@
+import Access
 import AccountsFeature
 import AdminFeature
 import AppCore
 import DashboardFeature
 import Foundation
-import Synchronization
 import GridsFeature
-import ResidentsFeature
 import MembersFeature
+import ResidentsFeature
+import Synchronization
 import HTTPCore
 import Logging
 import Security
@@ -22,6 +23,20 @@ public final class Application: Sendable {
     public let handler: RouterHandler
     /// Every route with the permission it needs (the authorization matrix test reads it).
     public let routeTable: [RouteEntry]
+
+    /// Every module, in the order its audit actions are listed; a new module is one line here.
+    public static let modules: [Module] = [
+        AccountsFeature.module,
+        DashboardFeature.module,
+        AdminFeature.module,
+        GridsFeature.module,
+        ResidentsFeature.module,
+        MembersFeature.module,
+        VolunteeringFeature.module,
+    ]
+
+    /// The `/healthz` row of the authorization matrix (App's own route).
+    public static let matrix: [String: Set<Role>?] = ["GET /healthz": nil]
 
     /// The database file inside the data directory.
     public static func databasePath(in dataDirectory: URL) -> String {
@@ -43,7 +58,7 @@ public final class Application: Sendable {
                                             required: ["layout", "login", "errors/error"], check: configuration.templateCheck)
         let env = AppEnvironment(database: database, templates: templates, secureCookies: configuration.secureCookies,
                                  trustProxy: configuration.trustProxy, serverTiming: configuration.serverTiming,
-                                 logger: logger, hasher: passwordHasher)
+                                 logger: logger, hasher: passwordHasher, modules: Self.modules)
         self.environment = env
 
         var routes = AppRoutes(env: env)
@@ -53,13 +68,7 @@ public final class Application: Sendable {
             try health.check { _ = try ctx.database.read { db in try Int.fetchOne(db, sql: "SELECT 1") } }
             return HTTPResponse(text: "ok")
         }
-        AccountsFeature.register(&routes)
-        DashboardFeature.register(&routes)
-        GridsFeature.register(&routes)
-        AdminFeature.register(&routes)
-        ResidentsFeature.register(&routes)
-        MembersFeature.register(&routes)
-        VolunteeringFeature.register(&routes)
+        for module in Self.modules { module.routes(&routes) }
         self.routeTable = routes.table
 
         let files = StaticFiles(root: configuration.publicDirectory.path, logger: logger)

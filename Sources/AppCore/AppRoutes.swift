@@ -45,7 +45,11 @@ public struct AppRoutes: Sendable {
                    !Self.allowedWhilePasswordMustChange.contains(request.path) {
                     return context.redirect("/account/password", flash: .info("请先修改初始密码，然后继续使用系统。"))
                 }
-                return try handler(context)
+                do {
+                    return try handler(context)
+                } catch {
+                    throw DomainErrors.mapped(error)
+                }
             case .forbidden where context.user == nil:
                 // Not signed in: go to the login page and come back afterwards.
                 let back = request.method == .get ? request.http.head.target : "/"

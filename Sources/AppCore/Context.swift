@@ -14,6 +14,8 @@ public struct Context: Sendable {
 
     public var user: User? { session?.user }
     public var principal: Principal? { session?.user.principal }
+    /// The part of the grid tree this request may see; `Scope.nothing` without a principal.
+    public var scope: Scope { principal?.scope ?? .nothing }
     public var database: AppDatabase { env.database }
     /// The application's clock (`Clock`): every "now" of a handler.
     public var clock: Clock { env.clock }
@@ -68,7 +70,7 @@ public struct Context: Sendable {
 
     /// The account's scope as an SQL condition on a grid-path column.
     public func scopeCondition(on column: String) -> (sql: String, arguments: [String]) {
-        (principal?.scope ?? Scope(path: "/none/")).condition(on: column)
+        scope.condition(on: column)
     }
 
     /// Runs `body` as `phase` of the request's Server-Timing (see `RequestTiming`).
@@ -81,9 +83,9 @@ public struct Context: Sendable {
     /// Renders a page inside the layout.
     public func render(_ template: String, title: String, _ data: [String: Any] = [:], status: HTTPStatus = .ok) throws -> HTTPResponse {
         var page = PageContext(title: title, path: request.path, csrfToken: data["csrfToken"] as? String ?? csrfToken)
-        page.availablePaths = Self.builtSections
         if let user {
-            page.user = PageUser(displayName: user.displayName, role: user.role.rawValue)
+            page.user = PageUser(displayName: user.displayName, roleName: user.role.displayName)
+            page.navItems = env.modules.navigation.filter { may($0.permission) }.map { ($0.title, $0.path) }
         }
         let flash = Flashes.read(request)
         page.flashes = flash.map { [$0] } ?? []
@@ -101,9 +103,6 @@ public struct Context: Sendable {
         if let flash { response.headers.add("Set-Cookie", Flashes.cookie(flash, secure: env.secureCookies).headerValue) }
         return response
     }
-
-    /// Navigation sections whose pages exist; modules still to come stay out of the menu.
-    static let builtSections: Set<String> = ["/", "/grids", "/residents", "/members", "/activities", "/me", "/admin/users", "/admin/audit"]
 
     /// Only same-site paths: `next=` parameters must not send people elsewhere. A path must
     /// start with one `/` and hold no control character, backslash or `//` anywhere, also once

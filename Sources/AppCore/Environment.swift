@@ -19,11 +19,14 @@ public struct AppEnvironment: Sendable {
     /// Send a Server-Timing header with every page (see `RequestTiming`).
     public let serverTiming: Bool
     public let logger: Logger
+    /// What the registered modules declare: menu, shortcuts, audit labels.
+    public let modules: ModuleRegistry
     /// The pages that exist, for checking where a `next=` parameter may lead.
     public let pages = PageIndex()
 
     public init(database: AppDatabase, templates: TemplateLibrary, secureCookies: Bool, trustProxy: Bool = false,
-                serverTiming: Bool = false, logger: Logger, hasher: PasswordHasher = PasswordHasher()) {
+                serverTiming: Bool = false, logger: Logger, hasher: PasswordHasher = PasswordHasher(), modules: [Module] = []) {
+        self.modules = ModuleRegistry(modules)
         self.database = database
         self.templates = templates
         self.users = UserStore(database: database, hasher: hasher)

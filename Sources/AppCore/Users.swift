@@ -22,7 +22,7 @@ public struct User: Sendable, Hashable, Codable {
     public var residentID: Int64?
 
     public var principal: Principal {
-        Principal(userID: id, role: role, scope: role == .admin ? .everything : Scope(path: scopePath ?? "/none/"))
+        Principal(userID: id, role: role, scope: role == .admin ? .everything : scopePath.map { Scope(path: $0) } ?? .nothing)
     }
 
     /// What the audit log keeps of an account (never the password hash).

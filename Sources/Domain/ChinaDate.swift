@@ -1,14 +1,17 @@
 import Foundation
 
-/// Dates as community staff read them: calendar days in China Standard Time, `YYYY-MM-DD`.
+/// Dates and times as people here read them: calendar days in China Standard Time (Beijing
+/// time, UTC+8, no daylight saving), `YYYY-MM-DD`; stored instants are UTC text
+/// (`2025-01-02T03:04:05.678Z`) shown as `2025-01-02 11:04`. The one place for both (`ChinaDay`
+/// is a day as a value).
 public enum ChinaDate {
     public static let timeZone = TimeZone(identifier: "Asia/Shanghai") ?? TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
 
-    static var calendar: Calendar {
+    static let calendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         return calendar
-    }
+    }()
 
     /// The day of `now`, `YYYY-MM-DD`.
     public static func today(_ now: Date) -> String {
@@ -51,12 +54,45 @@ public enum ChinaDate {
         ChinaDay(stored: today).flatMap { ResidentAge.years(birthDate: birthDate, on: $0) }
     }
 
-    /// A stored UTC timestamp (`2025-01-02T03:04:05.678Z`) as local time, `2025-01-02 11:04`.
+    /// A stored UTC timestamp (`2025-01-02T03:04:05.678Z`) as local time, `2025-01-02 11:04`;
+    /// unreadable text is returned as it is.
     public static func localTime(_ stored: String) -> String {
-        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
-        guard let date = try? style.parse(stored) else { return stored }
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0,
-                      parts.hour ?? 0, parts.minute ?? 0)
+        let shown = display(stored)
+        return shown.isEmpty ? stored : shown
+    }
+
+    /// `2025-01-02 11:04` (or `11:04:05` with seconds); "" for nil or unreadable text.
+    public static func display(_ stored: String?, seconds: Bool = false) -> String {
+        guard let stored, let date = instant(stored) else { return "" }
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let minutes = String(format: "%04d-%02d-%02d %02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
+        return seconds ? minutes + String(format: ":%02d", c.second ?? 0) : minutes
+    }
+
+    /// The start of a Beijing calendar day typed as `YYYY-MM-DD` (an `<input type="date">`);
+    /// nil for anything else, including days that do not exist (2025-02-30).
+    public static func startOfDay(_ text: String) -> Date? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              (1900...9998).contains(year), (1...12).contains(month), (1...31).contains(day),
+              let date = calendar.date(from: DateComponents(year: year, month: month, day: day)) else { return nil }
+        let back = calendar.dateComponents([.year, .month, .day], from: date)
+        guard back.year == year, back.month == month, back.day == day else { return nil }
+        return date
+    }
+
+    static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0) ?? .gmt
+        return calendar
+    }()
+
+    /// Reads the stored form `YYYY-MM-DDTHH:MM:SS[.sss]Z`.
+    static func instant(_ stored: String) -> Date? {
+        let digits = stored.split(whereSeparator: { "-T:.Z".contains($0) }).compactMap { Int($0) }
+        guard digits.count >= 6, stored.hasSuffix("Z") else { return nil }
+        return utc.date(from: DateComponents(year: digits[0], month: digits[1], day: digits[2],
+                                             hour: digits[3], minute: digits[4], second: digits[5]))
     }
 }

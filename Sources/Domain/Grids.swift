@@ -478,25 +478,21 @@ extension Grids {
             }
         }
         let range = GridPath.subtreeRange(of: root.path)
-        let userRows = try Row.fetchAll(db, sql: """
-            SELECT u.scope_grid_id AS grid_id, count(*) AS n
-              FROM users AS u JOIN grids AS g ON g.id = u.scope_grid_id
-             WHERE g.path >= ? AND g.path < ?
-             GROUP BY u.scope_grid_id
-            """, arguments: [range.lower, range.upper])
-        for row in userRows {
-            let gridID: Int64 = try row.decode(forColumn: "grid_id")
-            counts[gridID]?.users = try row.decode(forColumn: "n")
-        }
-        let workerRows = try Row.fetchAll(db, sql: """
-            SELECT w.grid_id AS grid_id, count(*) AS n
-              FROM grid_workers AS w JOIN grids AS g ON g.id = w.grid_id
-             WHERE g.path >= ? AND g.path < ?
-             GROUP BY w.grid_id
-            """, arguments: [range.lower, range.upper])
-        for row in workerRows {
-            let gridID: Int64 = try row.decode(forColumn: "grid_id")
-            counts[gridID]?.workers = try row.decode(forColumn: "n")
+        // Accounts scoped to each node, and grid workers assigned to it.
+        let perNode: [(table: String, column: String, count: WritableKeyPath<GridCounts, Int>)] = [
+            ("users", "scope_grid_id", \.users), ("grid_workers", "grid_id", \.workers),
+        ]
+        for (table, column, count) in perNode {
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT t.\(column) AS grid_id, count(*) AS n
+                  FROM \(table) AS t JOIN grids AS g ON g.id = t.\(column)
+                 WHERE g.path >= ? AND g.path < ?
+                 GROUP BY t.\(column)
+                """, arguments: [range.lower, range.upper])
+            for row in rows {
+                let gridID: Int64 = try row.decode(forColumn: "grid_id")
+                counts[gridID]?[keyPath: count] = try row.decode(forColumn: "n")
+            }
         }
         return counts
     }

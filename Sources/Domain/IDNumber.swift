@@ -157,32 +157,3 @@ public enum PhoneNumber {
         return .success(digits)
     }
 }
-
-/// Masks for lists and exports (个人信息保护法): `3301**********1234`, `138****5678`, `王**`.
-public enum Mask {
-    // Stored ID numbers and phones are ASCII: the masks work on UTF-8 bytes (50 of each per
-    // list page), and anything else is starred whole.
-    public static func idNumber(_ value: String) -> String {
-        // ASCII bytes are characters one for one (counting characters costs more than masking).
-        masked(value, length: 18, keepFirst: 4, keepLast: 4) ?? String(repeating: "*", count: value.count)
-    }
-
-    public static func phone(_ value: String?) -> String {
-        guard let value else { return "" }
-        return masked(value, length: 11, keepFirst: 3, keepLast: 4) ?? "***"
-    }
-
-    /// `value` with all but its first and last few bytes as `*`, when it is `length` ASCII bytes.
-    static func masked(_ value: String, length: Int, keepFirst: Int, keepLast: Int) -> String? {
-        var bytes = Array(value.utf8)
-        guard bytes.count == length, !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
-        for index in keepFirst..<(length - keepLast) { bytes[index] = UInt8(ascii: "*") }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// A name as members see it before claiming a wish: the surname, then one * per character.
-    public static func name(_ value: String) -> String {
-        guard let first = value.first else { return "" }
-        return String(first) + String(repeating: "*", count: max(1, value.count - 1))
-    }
-}

@@ -1,5 +1,8 @@
 /// Limits the parser enforces while it reads a request's head and chunked framing.
 public struct HTTPParserLimits: Sendable, Equatable {
+    /// The one default request body limit (a route may allow more: `RouteOptions.bodyLimit`).
+    public static let defaultBodyLimit = 64 * 1024
+
     /// Longest request line, CRLF excluded (RFC 9112 §3: 414 beyond it).
     public var maxRequestLineBytes: Int = 8 * 1024
     /// Largest header section, field lines and their CRLFs (RFC 6585 §5: 431 beyond it).
@@ -76,7 +79,7 @@ public struct HTTPRequestParser: Sendable {
         var originForm: (path: String, query: String)?
     }
 
-    public init(limits: HTTPParserLimits = HTTPParserLimits(), bodyLimit: Int = 1 << 20) {
+    public init(limits: HTTPParserLimits = HTTPParserLimits(), bodyLimit: Int = HTTPParserLimits.defaultBodyLimit) {
         self.limits = limits
         self.bodyLimit = bodyLimit
     }

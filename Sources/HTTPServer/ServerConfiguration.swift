@@ -14,7 +14,7 @@ public struct ServerConfiguration: Sendable {
 
     public var parserLimits = HTTPParserLimits()
     /// Body limit when the application does not say otherwise.
-    public var defaultBodyLimit: Int = 1 << 20
+    public var defaultBodyLimit: Int = HTTPParserLimits.defaultBodyLimit
     /// Request bodies larger than this are written to a temporary file while they arrive.
     public var bodySpoolThreshold: Int = 1 << 20
     public var temporaryDirectory: String = "/tmp"

@@ -31,12 +31,8 @@ public enum PasswordHashError: Error, Sendable, Equatable, CustomStringConvertib
 
 /// Password hashing with yescrypt from the system's libxcrypt (the `$y$` format /etc/shadow uses).
 ///
-/// Cost: each yescrypt cost step doubles memory and time. Measured on the target machine kind
-/// (2 cores, Debian 12, libxcrypt 4.4.33), best of 3, idle machine: level 5 ≈ 17 ms,
-/// level 6 ≈ 35 ms, level 7 ≈ 72 ms (NOTES-swift-linux.md: 5 ≈ 23 ms, 7 ≈ 95 ms, 9 ≈ 420 ms).
-/// `defaultCost` is 7, the only level inside the 50–100 ms target: a login costs one core
-/// ~70–95 ms, so two cores verify roughly 20–28 logins/s at most (login is throttled anyway).
-/// `SecurityTests.measureOneHash` prints the time of one hash on the current machine.
+/// Cost: each yescrypt step doubles memory and time; `defaultCost` 7 is the level inside the
+/// 50–100 ms target on the 2-core machines this runs on (`SecurityTests.measureOneHash` prints it).
 ///
 /// Hashing blocks the calling thread for the whole duration; call it off the I/O loop.
 public struct PasswordHasher: Sendable {

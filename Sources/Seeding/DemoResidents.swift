@@ -211,7 +211,7 @@ public struct DemoResidents: Sendable {
 
         // A big page cache while writing: the indexes on residents (ID number, name, reversed
         // ID and phone) and the name grams take random inserts. Restored afterwards.
-        let saved = try database.pool.writeWithoutTransaction { db -> (Int, Int) in
+        let saved = try database.bulkWrite { db -> (Int, Int) in
             let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
             let temp = try Int.fetchOne(db, sql: "PRAGMA temp_store") ?? 0
             try db.execute(sql: "PRAGMA cache_size = -262144") // 256 MiB
@@ -219,7 +219,7 @@ public struct DemoResidents: Sendable {
             return (cache, temp)
         }
         defer {
-            try? database.pool.writeWithoutTransaction { db in
+            try? database.bulkWrite { db in
                 try db.execute(sql: "PRAGMA cache_size = \(saved.0)")
                 try db.execute(sql: "PRAGMA temp_store = \(saved.1)")
             }

@@ -5,15 +5,15 @@ import GRDB
 ///
 /// A pool gives what DESIGN.md asks for: one serialized writer and concurrent readers
 /// (WAL lets readers see the last committed state while a write is in progress).
-/// Feature modules run their own SQL through `read`/`write`, or through `reader`/`writer`
-/// when they need GRDB's richer API.
+/// Modules run their SQL through the intent-named methods below (`read`, `write`, `bulkWrite`,
+/// `checkpoint`); the pool itself stays inside Storage.
 ///
 /// Every connection the pool opens, writer and readers alike, gets the same pragmas in
 /// `prepareDatabase`, because pragmas are per connection and a reader opened later under
 /// load must behave exactly like the first one.
 public final class AppDatabase: Sendable {
-    /// The pool itself, for code that needs GRDB APIs not forwarded here.
-    public let pool: DatabasePool
+    /// The pool itself: Storage's migrator and backup use it directly.
+    let pool: DatabasePool
 
     /// Absolute path of the database file.
     public let path: String
@@ -23,9 +23,6 @@ public final class AppDatabase: Sendable {
 
     /// Directory to delete when this object goes away; only set by `openTemporary()`.
     private let temporaryDirectory: URL?
-
-    public var reader: any DatabaseReader { pool }
-    public var writer: any DatabaseWriter { pool }
 
     /// Opens (creating if needed) the database at `path`. Migrations are NOT run here:
     /// the caller runs `Migrator.migrate` so that a refused migration stops the server
@@ -77,10 +74,8 @@ public final class AppDatabase: Sendable {
             // is why writers should batch work into one transaction. (For the writer this
             // is overridden by GRDB and set again in init; see there.)
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // Reads go through a memory map of the file instead of a pread() per page that
-            // misses the connection's own 2 MB cache: searches at county scale touch pages
-            // all over the file (pread was 27% of a search). Every connection maps the same
-            // pages of the kernel's file cache; they show in RSS as RssFile, not RssAnon.
+            // County-scale searches touch pages all over the file: a memory map shared by every
+            // connection reads them without a pread() per page (RSS shows it as RssFile).
             try db.execute(sql: "PRAGMA mmap_size = \(Self.mmapSize)")
             db.add(function: DatabaseFunction("jinlin_now", argumentCount: 0, pure: false) { _ in clock.timestamp })
             if ProcessInfo.processInfo.environment["JINLIN_TRACE_SQL"] == "1" {
@@ -129,6 +124,18 @@ public final class AppDatabase: Sendable {
     /// consistent snapshot, whatever the writer does meanwhile.
     public func read<T>(_ value: (Database) throws -> T) throws -> T {
         try pool.read(value)
+    }
+
+    /// Runs `updates` on the writer connection without opening a transaction: for bulk jobs
+    /// (seed, import) that set connection pragmas around a transaction they open themselves.
+    @discardableResult
+    public func bulkWrite<T>(_ updates: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction(updates)
+    }
+
+    /// Folds the WAL into the database file (and truncates it), so the file's size is the data's.
+    public func checkpoint() throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
     /// Closes every connection. Further access throws. Call it at shutdown so the WAL is

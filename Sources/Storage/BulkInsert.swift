@@ -5,12 +5,8 @@ import GRDBSQLite
 /// Bulk INSERT for the seed and the resident import: many rows per statement, values bound
 /// straight through SQLite's C API, which skips GRDB's per-call argument wrapping and most of
 /// the per-statement work.
-/// Every INSERT into `residents` fires the name-gram trigger, so SQLite keeps a statement
-/// journal for it (a copy of each page it touches); long statements share those copies.
-/// Measured for 200,000 residents (thread CPU time, a busy machine, ±10%): 1 row per statement
-/// 6.5 s, 100 rows 6.1 s, 1,000 rows 5.1 s, 2,000 rows 4.9 s; `INSERT … SELECT` of the same
-/// rows in the sqlite3 shell takes 3.5 s. (The resident import therefore fills a temporary
-/// table with it and copies that with one `INSERT … SELECT`: see `StagedInsert`.)
+/// Long statements, because every INSERT into `residents` fires the name-gram trigger and each
+/// statement keeps its own journal of the pages it touches (see also `StagedInsert`).
 ///
 /// The statements are GRDB's (it finalizes them), run on the connection GRDB handed us inside
 /// GRDB's transaction, and are reset after every run, so GRDB never sees one half-run.

@@ -1,12 +1,11 @@
-import Access
 import Foundation
 
 // Helpers that build the dictionaries templates render. The layout (`Templates/layout.mustache`)
 // reads these keys at the top level of the context:
 //
 //   title          page title (shown in <title> as "<title> · 近邻")
-//   user           { displayName, role, roleName } or absent when nobody is signed in
-//   nav, hasNav    [{ title, path, current }] from `navigation(for:current:)`
+//   user           { displayName, roleName } or absent when nobody is signed in
+//   nav, hasNav    [{ title, path, current }] from `navigation(_:current:)`
 //   flashes, hasFlashes   [{ kind, text, ariaRole }] rendered by partials/flash
 //   csrfToken      value of the hidden `_csrf` field of every POST form
 //
@@ -14,64 +13,10 @@ import Foundation
 
 // MARK: - Navigation
 
-/// One entry of the main navigation.
-public struct NavItem: Sendable, Equatable {
-    public let title: String
-    public let path: String
-
-    public init(title: String, path: String) {
-        self.title = title
-        self.path = path
-    }
-}
+/// One entry of the main navigation (a menu has at most one item per path).
+public typealias NavItem = (title: String, path: String)
 
 public enum Navigation {
-    public static let home = NavItem(title: "首页", path: "/")
-    public static let grids = NavItem(title: "网格", path: "/grids")
-    public static let residents = NavItem(title: "居民", path: "/residents")
-    public static let members = NavItem(title: "党员", path: "/members")
-    public static let activities = NavItem(title: "志愿服务", path: "/activities")
-    /// The member's phone home: next activities, posts held, hours.
-    public static let me = NavItem(title: "我的", path: "/me")
-    public static let wishes = NavItem(title: "微心愿", path: "/wishes")
-    public static let cases = NavItem(title: "诉求工单", path: "/cases")
-    public static let points = NavItem(title: "积分", path: "/points/board")
-    public static let shop = NavItem(title: "积分商城", path: "/shop")
-    public static let reports = NavItem(title: "月度报表", path: "/reports/monthly")
-    public static let users = NavItem(title: "用户管理", path: "/admin/users")
-    public static let audit = NavItem(title: "审计日志", path: "/admin/audit")
-
-    /// Every item, in display order.
-    public static let all: [NavItem] = [
-        home, me, grids, residents, members, activities, wishes, cases, points, shop, reports, users, audit,
-    ]
-
-    /// The items a role sees, in display order. Unknown roles see only 首页.
-    ///
-    /// - admin: 首页, 网格 (grid tree), 积分商城 (reward catalogue), 用户管理, 审计日志
-    /// - staff: everything except the admin pages
-    /// - grid_worker: 首页, 居民, 志愿服务, 微心愿, 诉求工单 (phone-first field work)
-    /// - coordinator: the read pages in scope, 积分 (approvals, ranking) and 月度报表
-    /// - member: 首页, 我的, 志愿服务, 微心愿, 积分, 积分商城
-    /// - resident: 首页, 微心愿, 诉求工单
-    public static func items(for role: String) -> [NavItem] {
-        guard let role = Role(rawValue: role) else { return [home] }
-        switch role {
-        case .admin:
-            return [home, grids, shop, users, audit]
-        case .staff:
-            return [home, grids, residents, members, activities, wishes, cases, points, shop, reports]
-        case .gridWorker:
-            return [home, residents, activities, wishes, cases]
-        case .coordinator:
-            return [home, grids, residents, members, activities, wishes, cases, points, reports]
-        case .member:
-            return [home, me, activities, wishes, points, shop]
-        case .resident:
-            return [home, wishes, cases]
-        }
-    }
-
     /// The item that `path` belongs to. An item matches when `path` is its path or lies below it
     /// (`/residents/12/edit` → 居民); failing that, when `path` lies in the item's first path
     /// segment (`/points/card` → 积分 via `/points/board`). The longest match wins; `/` only
@@ -103,13 +48,13 @@ public enum Navigation {
     }
 }
 
-/// The navigation context for `role`: `[{ "title", "path", "current": Bool }]`, with exactly
-/// one item (or none) marked current for `path`.
-public func navigation(for role: String, current path: String) -> [[String: Any]] {
-    let items = Navigation.items(for: role)
+/// The navigation context: `[{ "title", "path", "current": Bool }]`, with exactly one item (or
+/// none) marked current for `path`. Which items a user sees is decided by the modules'
+/// descriptors and the policy (AppCore), not here.
+public func navigation(_ items: [NavItem], current path: String) -> [[String: Any]] {
     let current = Navigation.currentItem(in: items, path: path)
     return items.map { item in
-        ["title": item.title, "path": item.path, "current": item == current]
+        ["title": item.title, "path": item.path, "current": item.path == current?.path]
     }
 }
 
@@ -144,16 +89,16 @@ public struct Flash: Sendable, Equatable {
 /// The signed-in user as the layout shows it.
 public struct PageUser: Sendable, Equatable {
     public let displayName: String
-    /// Stored role string: admin, staff, grid_worker, coordinator, member, resident.
-    public let role: String
+    /// The role's Chinese name (roles themselves are Access's business, not the views').
+    public let roleName: String
 
-    public init(displayName: String, role: String) {
+    public init(displayName: String, roleName: String) {
         self.displayName = displayName
-        self.role = role
+        self.roleName = roleName
     }
 
     public var context: [String: Any] {
-        ["displayName": displayName, "role": role, "roleName": roleDisplayName(role)]
+        ["displayName": displayName, "roleName": roleName]
     }
 }
 
@@ -168,8 +113,8 @@ public struct PageContext: Sendable {
     public var path: String
     public var flashes: [Flash]
     public var csrfToken: String
-    /// When set, navigation shows only items whose page exists (modules still to come stay hidden).
-    public var availablePaths: Set<String>?
+    /// The main-menu items this user sees, in order.
+    public var navItems: [NavItem] = []
 
     public init(title: String, user: PageUser? = nil, path: String = "/", flashes: [Flash] = [], csrfToken: String = "") {
         self.title = title
@@ -190,10 +135,7 @@ public struct PageContext: Sendable {
             "hasFlashes": !flashes.isEmpty,
         ]
         if let user {
-            var nav = navigation(for: user.role, current: path)
-            if let availablePaths {
-                nav = nav.filter { ($0["path"] as? String).map(availablePaths.contains) ?? false }
-            }
+            let nav = navigation(navItems, current: path)
             context["user"] = user.context
             context["nav"] = nav
             context["hasNav"] = !nav.isEmpty

@@ -111,7 +111,7 @@ public struct Router: Sendable {
         for field in error.headers { response.headers.add(field.name, field.value) }
         return response
     }
-    public var defaultBodyLimit = 64 * 1024
+    public var defaultBodyLimit = HTTPParserLimits.defaultBodyLimit
     public var logger = Logger(label: "jinlin.router")
 
     private var literalRoutes: [String: [Int]] = [:]

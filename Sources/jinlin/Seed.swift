@@ -129,9 +129,7 @@ struct Seed: ParsableCommand {
             throw failure(error.description, code: error.alreadySeeded ? 3 : 1)
         }
         // Fold the WAL into the file so the size printed is the database's.
-        try database.pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-        }
+        try database.checkpoint()
         let path = common.databasePath(config)
         let size = fileSize(path) + fileSize(path + "-wal")
         print("")

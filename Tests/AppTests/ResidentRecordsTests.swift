@@ -376,8 +376,12 @@ import Testing
         #expect(page.text.contains("已迁出"))
         #expect(page.text.contains("阳光小区 1号楼 1单元 101室"))
         #expect(try app.auditCount(action: "resident.move_out") == 1)
-        #expect(try staff.post("/residents/\(id)/move-out", [("ended_on", "")]).status == 303, "twice: back with a message")
+        // Twice: the transition table refuses it (409, with the reason), and nothing is written.
+        let twice = try staff.post("/residents/\(id)/move-out", [("ended_on", "")])
+        #expect(twice.status == 409)
+        #expect(twice.text.contains("该居民已迁出，无需重复操作"))
         #expect(try app.auditCount(action: "resident.move_out") == 1)
+        #expect(try app.timelineCount(id) == 1)
     }
 
     @Test func moveToAnotherHouseKeepsBothResidences() throws {
@@ -470,7 +474,10 @@ import Testing
         let duplicatePage = try staff.get("/residents/\(duplicate)")
         #expect(duplicatePage.status == 200)
         #expect(duplicatePage.text.contains("已合并到 <a href=\"/residents/\(kept)\">"))
-        #expect(try staff.post("/residents/\(kept)/merge", [("other_id", String(duplicate))]).status == 303, "again: refused with a message")
+        let again = try staff.post("/residents/\(kept)/merge", [("other_id", String(duplicate))])
+        #expect(again.status == 409, "again: refused with a message")
+        #expect(again.text.contains("要合并的记录已经合并过了"))
+        #expect(try app.timelineCount(duplicate) == 1)
         #expect(try app.auditCount(action: "resident.merge") == 2, "one entry on each record")
     }
 

@@ -369,19 +369,57 @@ enum FormDataEncoding {
         #expect(try app.auditCount(action: "resident.export") == 1)
 
         let staff = try app.signedIn(.staff)
-        let full = try staff.get("/residents/export.csv?q=" + encoded("王芳"))
+        // Staff too get masked numbers unless they ask for full ones.
+        let plain = try staff.get("/residents/export.csv?q=" + encoded("王芳")).text
+        #expect(plain.contains(Mask.idNumber(r.idNumber)) && !plain.contains(r.idNumber) && !plain.contains("13812345678"))
+        #expect(try app.auditCount(action: "resident.export") == 2)
+
+        let full = try staff.get("/residents/export.csv?q=" + encoded("王芳") + "&full=1&reason=" + encoded("核对低保名单"))
         let fullText = full.text
         #expect(fullText.contains(r.idNumber) && fullText.contains("13812345678"))
         #expect(!fullText.contains("李四"))
-        #expect(try app.auditCount(action: "resident.export") == 2)
+        #expect(try app.auditCount(action: "resident.reveal_export") == 1)
         let entry = try app.database.read { db in
-            try String.fetchOne(db, sql: "SELECT after_json FROM audit_log WHERE action = 'resident.export' ORDER BY id DESC LIMIT 1")
+            try String.fetchOne(db, sql: "SELECT after_json FROM audit_log WHERE action = 'resident.reveal_export' ORDER BY id DESC LIMIT 1")
         }
         #expect(entry?.contains("\"masked\":false") == true)
+        #expect(entry?.contains("\"reason\":\"核对低保名单\"") == true)
+        #expect(entry?.contains("\"residents\":1") == true)
         #expect(entry?.contains("王芳") == true)
 
         let movedOut = try staff.get("/residents/export.csv?status=moved_out").text
         #expect(movedOut.contains("迁出,") && movedOut.components(separatedBy: "\r\n").count == 3)
+    }
+
+    /// Without the full-values option every role that may export gets masked numbers; the
+    /// option needs a reason and a role that may reveal, and a refusal writes no audit entry.
+    @Test func exportIsMaskedForEveryRoleUnlessFullValuesAreAskedFor() throws {
+        let app = try TestApp()
+        let f = ResidentFixture(app: app)
+        let r = try f.resident("王芳", phone: "13812345678", house: f.house(unit: "3", room: "301"))
+        for role in Role.allCases {
+            let client = try app.signedIn(role)
+            let csv = try client.get("/residents/export.csv")
+            guard Permission.exportResidents.roles.contains(role) else {
+                #expect(csv.status == 403, "\(role)")
+                continue
+            }
+            #expect(csv.status == 200, "\(role)")
+            #expect(csv.text.contains("王芳,\(Mask.idNumber(r.idNumber)),138****5678,"), "\(role)")
+            #expect(!csv.text.contains(r.idNumber) && !csv.text.contains("13812345678"), "\(role)")
+            // Asking for full values: without a reason 422, from a role that may not reveal 403.
+            let noReason = try client.get("/residents/export.csv?full=1&reason=")
+            let withReason = try client.get("/residents/export.csv?full=1&reason=" + encoded("核对"))
+            if Permission.revealPersonalData.roles.contains(role) {
+                #expect(noReason.status == 422, "\(role)")
+                #expect(withReason.status == 200 && withReason.text.contains(r.idNumber), "\(role)")
+            } else {
+                #expect(noReason.status == 403 && withReason.status == 403, "\(role)")
+            }
+        }
+        let exporters = Permission.exportResidents.roles
+        #expect(try app.auditCount(action: "resident.export") == exporters.count)
+        #expect(try app.auditCount(action: "resident.reveal_export") == exporters.intersection(Permission.revealPersonalData.roles).count)
     }
 
     /// The staff export fed back to the import as a dry run: every row is found unchanged.
@@ -393,7 +431,7 @@ enum FormDataEncoding {
         try f.resident("李四", house: f.house(unit: "1", room: "101"), relation: "tenant")
         try f.resident("赵敏", idNumber: ResidentFixture.idNumber(birth: "19751231", checkX: true), relation: "hukou")
         let staff = try app.signedIn(.staff)
-        let csv = try staff.get("/residents/export.csv")
+        let csv = try staff.get("/residents/export.csv?full=1&reason=" + encoded("年度核对"))
         #expect(csv.status == 200)
 
         try staff.get("/residents/import")

@@ -102,6 +102,14 @@ final class TestApp: @unchecked Sendable {
         return client
     }
 
+    /// Rows of a resident's status timeline (`timeline_events`).
+    func timelineCount(_ residentID: Int64) throws -> Int {
+        try database.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM timeline_events WHERE entity_type = 'resident' AND entity_id = ?",
+                             arguments: [residentID]) ?? 0
+        }
+    }
+
     func auditCount(action: String) throws -> Int {
         try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log WHERE action = ?", arguments: [action]) ?? 0 }
     }

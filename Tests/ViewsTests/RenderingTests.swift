@@ -13,7 +13,7 @@ import TemplateTestSupport
     @Test func userDataIsEscapedInTheLayout() throws {
         let page = PageContext(
             title: "<script>alert('t')</script>",
-            user: PageUser(displayName: "<script>alert(\"x\")</script>王&李", role: "staff"),
+            user: PageUser(displayName: "<script>alert(\"x\")</script>王&李", roleName: "社区工作人员"),
             path: "/residents",
             flashes: [.error("<img src=x onerror=alert(1)>")],
             csrfToken: "tok\"><script>")
@@ -26,9 +26,11 @@ import TemplateTestSupport
     }
 
     @Test func layoutStructure() throws {
-        let page = PageContext(
-            title: "居民管理", user: PageUser(displayName: "张晓梅", role: "grid_worker"),
+        var page = PageContext(
+            title: "居民管理", user: PageUser(displayName: "张晓梅", roleName: "网格员"),
             path: "/residents/42", flashes: [.success("已保存")], csrfToken: "CSRF123")
+        page.navItems = [(title: "首页", path: "/"), (title: "居民", path: "/residents"),
+                         (title: "诉求工单", path: "/cases")]
         let html = try library.render(page.layout(), template: "layout")
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(html.contains("<html lang=\"zh-CN\">"))
@@ -74,7 +76,7 @@ import TemplateTestSupport
             {{/layout}}
             """, to: "residents/index.mustache", in: dir)
         let library = try TemplateLibrary(directory: dir.path)
-        let page = PageContext(title: "居民", user: PageUser(displayName: "李", role: "staff"), path: "/residents")
+        let page = PageContext(title: "居民", user: PageUser(displayName: "李", roleName: "社区工作人员"), path: "/residents")
         var context = page.merging(["heading": "居民列表", "rows": [["name": "王<b>"], ["name": "赵六"]]])
         context.merge(Pagination(page: 2, perPage: 20, total: 45).context(path: "/residents", query: [("q", "王 五&")])) { $1 }
         let html = try library.render(context, template: "residents/index")
@@ -110,7 +112,8 @@ import TemplateTestSupport
     }
 
     @Test func errorPageDetailIsEscapedAndSignedInUserKeepsNav() throws {
-        let page = PageContext(title: "", user: PageUser(displayName: "管理员", role: "admin"), path: "/admin/users/9")
+        var page = PageContext(title: "", user: PageUser(displayName: "管理员", roleName: "系统管理员"), path: "/admin/users/9")
+        page.navItems = [(title: "首页", path: "/"), (title: "用户管理", path: "/admin/users")]
         let html = try library.render(
             ErrorPage.context(status: 404, detail: "编号 <9> 不存在", page: page), template: "errors/error")
         #expect(html.contains("<p class=\"error-detail\">编号 &lt;9&gt; 不存在</p>"))

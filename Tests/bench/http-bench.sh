@@ -24,7 +24,8 @@
 #
 # What is compared:
 #   /healthz                   a 2-byte "ok" body: measures the per-request cost of the server
-#   /bench/sample-20k.html     a 20,000-byte static file from Public/: measures static serving
+#   /bench/sample-20k.html     a 20,000-byte static file (Tests/bench/sample-20k.html, copied into
+#                              a serving root beside Public/ so the shipped Public/ lacks it)
 # Both servers write an access log to a file, as in production.
 #
 # Caveat: wrk runs on the same machine and competes for the same cores as the server
@@ -215,7 +216,15 @@ if [[ ${SKIP_BUILD:-0} != 1 ]]; then
         || { tail -n 30 "$WORK/build.log"; die "swift build failed"; }
 fi
 [[ -x $BIN ]] || die "$BIN not found (build it, or unset SKIP_BUILD)"
-[[ -f $ROOT/Public$STATIC_PATH ]] || die "missing Public$STATIC_PATH"
+# Both servers serve a copy of Public/ with the sample added; templates and migrations are linked.
+SERVE_ROOT="$WORK/root"
+mkdir -p "$SERVE_ROOT"
+cp -R "$ROOT/Public" "$SERVE_ROOT/Public"
+ln -s "$ROOT/Templates" "$SERVE_ROOT/Templates"
+ln -s "$ROOT/Migrations" "$SERVE_ROOT/Migrations"
+mkdir -p "$SERVE_ROOT/Public/bench"
+cp "$ROOT/Tests/bench/sample-20k.html" "$SERVE_ROOT/Public$STATIC_PATH"
+[[ -f $SERVE_ROOT/Public$STATIC_PATH ]] || die "missing Public$STATIC_PATH"
 
 # ---------------------------------------------------------------------------
 # 2. Start jinlin with production settings: access log on, to a file.
@@ -225,15 +234,15 @@ fi
 # A production server starts on an existing database. Creating the first administrator hashes a
 # password with yescrypt, which takes 64 MiB for a moment; do that beforehand, in its own process,
 # so the peak RSS below is what serving costs. (Every sign-in costs the same 64 MiB briefly.)
-"$BIN" migrate --data-dir "$WORK/jinlin-data" --root "$ROOT" > "$WORK/jinlin-migrate.out" 2>&1 \
+"$BIN" migrate --data-dir "$WORK/jinlin-data" --root "$SERVE_ROOT" > "$WORK/jinlin-migrate.out" 2>&1 \
     || { cat "$WORK/jinlin-migrate.out"; die "jinlin migrate failed"; }
 "$BIN" create-user --username bench-admin --display-name 基准测试 --role admin --password bench-password-1 \
-    --data-dir "$WORK/jinlin-data" --root "$ROOT" > "$WORK/jinlin-user.out" 2>&1 \
+    --data-dir "$WORK/jinlin-data" --root "$SERVE_ROOT" > "$WORK/jinlin-user.out" 2>&1 \
     || { cat "$WORK/jinlin-user.out"; die "jinlin create-user failed"; }
 
 "$BIN" serve --host 127.0.0.1 --port 0 \
     --access-log "$WORK/jinlin-access.log" \
-    --data-dir "$WORK/jinlin-data" --root "$ROOT" \
+    --data-dir "$WORK/jinlin-data" --root "$SERVE_ROOT" \
     > "$WORK/jinlin.out" 2> "$WORK/jinlin.err" &
 JINLIN_PID=$!
 
@@ -310,7 +319,7 @@ http {
 
     server {
         listen 127.0.0.1:$1;
-        root $ROOT/Public;
+        root $SERVE_ROOT/Public;
 
         # Same 2-byte body as jinlin's /healthz.
         location = /healthz {

@@ -9,6 +9,19 @@ import Web
 
 /// Sign-in, sign-out and changing one's own password.
 public enum AccountsFeature {
+    public static let module = Module(
+        name: "accounts", routes: register, permissions: [.anonymous, .signedIn],
+        auditLabels: [("session.login", "登录"), ("session.logout", "退出"),
+                      ("user.change_password", "修改密码")],
+        shortcuts: [("修改密码", path: "/account/password", note: "定期更换密码更安全", order: 90, permission: .signedIn)],
+        matrix: [
+            "GET /login": nil,
+            "POST /login": nil,
+            "POST /logout": Set(Role.allCases),
+            "GET /account/password": Set(Role.allCases),
+            "POST /account/password": Set(Role.allCases),
+        ])
+
     public static func register(_ routes: inout AppRoutes) {
         routes.get("/login", .anonymous) { ctx in try loginPage(ctx) }
         // Password hashing takes ~70 ms of CPU: keep it off the connection queues.

@@ -12,9 +12,6 @@ import Web
 enum AuditPages {
     static let perPage = 50
 
-    static let actions = AuditLabels.actions
-    static let actionLabels = AuditLabels.byAction
-
     static let entityTypes: [(type: String, label: String)] = [
         ("user", "账号"),
         ("grid", "网格节点"),
@@ -88,9 +85,9 @@ enum AuditPages {
             "action": action, "entityType": entityType, "entityID": entityIDText, "actor": actor,
             "from": fromText, "until": untilText,
             "hasEntityID": !entityIDText.isEmpty,
-            "actionOptions": options(actions.map { ($0.action, "\($0.action) \($0.label)") }, selected: action),
+            "actionOptions": options(ctx.env.modules.auditLabels.map { ($0.action, "\($0.action) \($0.label)") }, selected: action),
             "entityTypeOptions": options(entityTypes.map { ($0.type, "\($0.type) \($0.label)") }, selected: entityType),
-            "entries": page.entries.map(row),
+            "entries": page.entries.map { row($0, labels: ctx.env.modules) },
             "hasEntries": !page.entries.isEmpty,
             "filtered": !keep.isEmpty,
             "problems": problems,
@@ -119,7 +116,7 @@ enum AuditPages {
     // MARK: - Rows
 
     /// One entry for a template (also used by the account page's recent changes).
-    static func row(_ entry: AuditEntry) -> [String: Any] {
+    static func row(_ entry: AuditEntry, labels: ModuleRegistry) -> [String: Any] {
         var row: [String: Any] = [
             "id": entry.id,
             "at": AdminFormat.time(entry.at),
@@ -133,7 +130,7 @@ enum AuditPages {
         } else {
             row["hasActorURL"] = false
         }
-        if let label = actionLabels[entry.action] {
+        if let label = labels.auditLabelByAction[entry.action] {
             row["actionLabel"] = label
             row["hasActionLabel"] = true
         } else {
@@ -180,7 +177,7 @@ enum AuditPages {
 
 /// Dates typed into the audit filter (`<input type="date">`: `YYYY-MM-DD`), read as Beijing days.
 enum AuditDate {
-    static func day(_ text: String) -> Date? { BeijingTime.startOfDay(text) }
+    static func day(_ text: String) -> Date? { ChinaDate.startOfDay(text) }
 }
 
 /// Display helpers for the stored before/after JSON.

@@ -122,7 +122,7 @@ enum UserPages {
         let data: [String: Any] = [
             "account": details,
             "isSelf": user.id == me.id,
-            "recent": recent.entries.map(AuditPages.row),
+            "recent": recent.entries.map { AuditPages.row($0, labels: ctx.env.modules) },
             "hasRecent": !recent.entries.isEmpty,
             "auditURL": "/admin/audit?entity_type=user&entity_id=\(user.id)",
             "actorAuditURL": "/admin/audit?actor=" + FormData.percentEncode(user.username),
@@ -315,5 +315,5 @@ enum UserPages {
 /// Formatting shared by the admin pages.
 enum AdminFormat {
     /// A stored timestamp as Beijing time with seconds, `2025-01-02 11:04:05`.
-    static func time(_ stored: String) -> String { BeijingTime.display(stored, seconds: true) }
+    static func time(_ stored: String) -> String { ChinaDate.display(stored, seconds: true) }
 }

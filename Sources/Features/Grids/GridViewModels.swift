@@ -64,5 +64,5 @@ enum GridViews {
     }
 
     /// A stored UTC timestamp as Beijing time, `2025-01-02 11:04`.
-    static func displayTime(_ stored: String?) -> String { BeijingTime.display(stored) }
+    static func displayTime(_ stored: String?) -> String { ChinaDate.display(stored) }
 }

@@ -12,6 +12,33 @@ import Web
 /// assign grid workers. Every write goes through the `Grids` repository (which records the
 /// audit entry in the same transaction), inside a transaction that also re-checks the scope.
 public enum GridsFeature {
+    static let readers: Set<Role> = [.admin, .staff, .coordinator]
+    static let managers: Set<Role> = [.admin, .staff]
+
+    public static let module = Module(
+        name: "grids", routes: register, permissions: [.viewGrids, .manageGrids],
+        auditLabels: [("grid.create", "新建网格节点"), ("grid.rename", "重命名节点"),
+                      ("grid.change_code", "修改节点编码"), ("grid.change_kind", "修改节点层级"),
+                      ("grid.move", "移动节点"), ("grid.delete", "删除节点"),
+                      ("grid.assign_worker", "指派网格员"), ("grid.remove_worker", "移除网格员")],
+        navigation: [("网格", path: "/grids", order: 10, permission: .viewGrids)],
+        shortcuts: [("网格管理", path: "/grids", note: "社区、小区、网格、楼栋的层级树", order: 50, permission: .viewGrids),
+                    ("新建网格节点", path: "/grids/new", note: "在管辖范围内添加节点", order: 60, permission: .manageGrids)],
+        matrix: [
+            "GET /grids": readers,
+            "GET /grids/:id": readers,
+            "GET /grids/new": managers,
+            "POST /grids/new": managers,
+            "POST /grids": managers,
+            "GET /grids/:id/edit": managers,
+            "POST /grids/:id/edit": managers,
+            "POST /grids/:id/move": managers,
+            "GET /grids/:id/delete": managers,
+            "POST /grids/:id/delete": managers,
+            "POST /grids/:id/workers": managers,
+            "POST /grids/:id/workers/:userId/remove": managers,
+        ])
+
     public static func register(_ routes: inout AppRoutes) {
         routes.get("/grids", .viewGrids) { try index($0) }
         routes.get("/grids/new", .manageGrids) { try newForm($0) }
@@ -41,7 +68,7 @@ public enum GridsFeature {
     // MARK: - Tree
 
     static func index(_ ctx: Context) throws -> HTTPResponse {
-        let scope = ctx.gridScope
+        let scope = ctx.scope
         let q = String((ctx.query["q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(maxQueryLength))
         let requestedPage = Int(ctx.query["page"] ?? "") ?? 1
         var data: [String: Any] = [
@@ -95,7 +122,7 @@ public enum GridsFeature {
 
     static func show(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
-        let scope = ctx.gridScope
+        let scope = ctx.scope
         let canManage = ctx.may(.manageGrids)
         let data: (grid: Grid, context: [String: Any]) = try ctx.database.read { db in
             guard let grid = try Grids.find(db, id) else { throw HTTPError(.notFound) }
@@ -170,7 +197,7 @@ public enum GridsFeature {
     // MARK: - Create
 
     static func newForm(_ ctx: Context) throws -> HTTPResponse {
-        let scope = ctx.gridScope
+        let scope = ctx.scope
         var state = FormState()
         var kind = GridKind.community
         // `?parent_id=N` preselects the parent; otherwise a scoped account starts from its own node.
@@ -186,7 +213,7 @@ public enum GridsFeature {
 
     static func create(_ ctx: Context) throws -> HTTPResponse {
         let form = ctx.form
-        let scope = ctx.gridScope
+        let scope = ctx.scope
         var state = FormState(values: [
             "name": form["name"] ?? "", "kind": form["kind"] ?? "",
             "parent_id": (form["parent_id"] ?? "").trimmingCharacters(in: .whitespaces), "code": form["code"] ?? "",
@@ -208,16 +235,9 @@ public enum GridsFeature {
         var status = HTTPStatus.unprocessableContent
         if !state.hasErrors, let kind {
             do {
-                let grid = try ctx.database.write { db -> Grid in
-                    if let parentID {
-                        guard let parent = try Grids.find(db, parentID), scope.contains(parent.path) else {
-                            throw FieldErrors("parent_id", parentOutOfScope)
-                        }
-                    }
-                    let code = state.value("code").trimmingCharacters(in: .whitespacesAndNewlines)
-                    return try Grids.create(db, name: name, kind: kind, parentID: parentID,
-                                            code: code.isEmpty ? nil : code, by: ctx.actor)
-                }
+                let code = state.value("code").trimmingCharacters(in: .whitespacesAndNewlines)
+                let grid = try ctx.gridStore.create(name: name, kind: kind, parentID: parentID, code: code.isEmpty ? nil : code,
+                                                    principal: ctx.principal, by: ctx.actor)
                 return ctx.redirect("/grids/\(grid.id)", flash: .success("已创建网格节点「\(grid.name)」"))
             } catch let error as GridError {
                 status = record(error, in: &state)
@@ -243,7 +263,6 @@ public enum GridsFeature {
         let id = try ctx.request.id()
         let current = try scopedGrid(ctx, id)
         let form = ctx.form
-        let scope = ctx.gridScope
         // Fields left out of the submission stay as they are; the form always sends them all.
         var state = FormState(values: [
             "name": form["name"] ?? "",
@@ -265,18 +284,8 @@ public enum GridsFeature {
         var status = HTTPStatus.unprocessableContent
         if !state.hasErrors, let kind {
             do {
-                let grid = try ctx.database.write { db -> Grid in
-                    guard let before = try Grids.find(db, id) else { throw HTTPError(.notFound) }
-                    try ctx.authorize(.manageGrids, gridPath: before.path)
-                    var grid = try Grids.rename(db, id, to: name, by: ctx.actor)
-                    grid = try Grids.changeKind(db, id, to: kind, by: ctx.actor)
-                    grid = try Grids.changeCode(db, id, to: code, by: ctx.actor)
-                    if newParentID != before.parentID {
-                        try checkMoveTarget(db, grid: before, to: newParentID, scope: scope)
-                        grid = try Grids.move(db, id, to: newParentID, by: ctx.actor)
-                    }
-                    return grid
-                }
+                let grid = try ctx.gridStore.update(id, name: name, kind: kind, code: code, parentID: newParentID,
+                                                    principal: ctx.principal, by: ctx.actor)
                 return ctx.redirect("/grids/\(grid.id)", flash: .success("已保存网格节点「\(grid.name)」"))
             } catch let error as GridError {
                 status = record(error, in: &state)
@@ -290,7 +299,7 @@ public enum GridsFeature {
     /// The form shared by "new" and "edit" (`editing` nil for new).
     static func renderForm(_ ctx: Context, editing grid: Grid?, state: FormState,
                            status: HTTPStatus = .ok) throws -> HTTPResponse {
-        let scope = ctx.gridScope
+        let scope = ctx.scope
         let selectedParent = state.value("parent_id")
         // A scoped account cannot move the top node of its own scope: it has no parent to offer.
         let showParent = grid.map { scope.path == nil || scope.path != $0.path } ?? true
@@ -326,7 +335,6 @@ public enum GridsFeature {
 
     static func move(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
-        let scope = ctx.gridScope
         let back = "/grids/\(id)"
         // An empty value means "top level" (admin only); a missing field is not a request to move.
         guard let raw = ctx.form["parent_id"] else {
@@ -340,14 +348,7 @@ public enum GridsFeature {
             newParentID = value
         }
         do {
-            let (grid, parentName, changed) = try ctx.database.write { db -> (Grid, String?, Bool) in
-                guard let before = try Grids.find(db, id) else { throw HTTPError(.notFound) }
-                try ctx.authorize(.manageGrids, gridPath: before.path)
-                if let scopePath = scope.path, scopePath == before.path { throw FieldErrors("parent_id", scopeRootImmovable) }
-                if newParentID == before.parentID { return (before, nil, false) }
-                let parent = try checkMoveTarget(db, grid: before, to: newParentID, scope: scope)
-                return (try Grids.move(db, id, to: newParentID, by: ctx.actor), parent?.name, true)
-            }
+            let (grid, parentName, changed) = try ctx.gridStore.move(id, to: newParentID, principal: ctx.principal, by: ctx.actor)
             guard changed else {
                 return ctx.redirect(back, flash: .info("「\(grid.name)」已在所选位置，未作更改"))
             }
@@ -396,12 +397,7 @@ public enum GridsFeature {
     static func delete(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
         do {
-            let grid = try ctx.database.write { db -> Grid in
-                guard let grid = try Grids.find(db, id) else { throw HTTPError(.notFound) }
-                try ctx.authorize(.manageGrids, gridPath: grid.path)
-                try Grids.delete(db, id, by: ctx.actor)
-                return grid
-            }
+            let grid = try ctx.gridStore.delete(id, principal: ctx.principal, by: ctx.actor)
             // A node strictly inside the scope has its parent in the scope too.
             let destination = grid.parentID.map { "/grids/\($0)" } ?? "/grids"
             return ctx.redirect(destination, flash: .success("已删除网格节点「\(grid.name)」"))
@@ -415,7 +411,6 @@ public enum GridsFeature {
 
     static func assignWorker(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
-        let scope = ctx.gridScope
         let back = "/grids/\(id)"
         guard let userID = Int64((ctx.form["user_id"] ?? "").trimmingCharacters(in: .whitespaces)), userID > 0 else {
             // Check the node first so an out-of-scope id still answers 404.
@@ -423,15 +418,7 @@ public enum GridsFeature {
             return ctx.redirect(back, flash: .error("请选择要分配的网格员"))
         }
         do {
-            let (workerName, gridName) = try ctx.database.write { db -> (String, String) in
-                guard let grid = try Grids.find(db, id) else { throw HTTPError(.notFound) }
-                try ctx.authorize(.manageGrids, gridPath: grid.path)
-                guard let worker = try GridQueries.assignableWorkers(db, to: grid, actorScope: scope, userID: userID).first else {
-                    throw FieldErrors("user_id", "所选账号不能分配到此节点：须为启用中的网格员，管辖范围包含此节点，且尚未分配")
-                }
-                try Grids.assignWorker(db, userID: userID, to: id, by: ctx.actor)
-                return (worker.displayName, grid.name)
-            }
+            let (workerName, gridName) = try ctx.gridStore.assignWorker(userID, to: id, principal: ctx.principal, by: ctx.actor)
             return ctx.redirect(back, flash: .success("已将网格员「\(workerName)」分配到「\(gridName)」"))
         } catch let error as GridError {
             if case .notFound = error { throw HTTPError(.notFound) }
@@ -446,18 +433,7 @@ public enum GridsFeature {
         let userID = try ctx.request.id("userId")
         let back = "/grids/\(id)"
         do {
-            let (workerName, gridName) = try ctx.database.write { db -> (String, String) in
-                guard let grid = try Grids.find(db, id) else { throw HTTPError(.notFound) }
-                try ctx.authorize(.manageGrids, gridPath: grid.path)
-                let assigned = try Bool.fetchOne(db, sql: """
-                    SELECT EXISTS (SELECT 1 FROM grid_workers WHERE grid_id = ? AND user_id = ?)
-                    """, arguments: [id, userID]) ?? false
-                guard assigned, let name = try GridQueries.userName(db, id: userID) else {
-                    throw FieldErrors("user_id", "该账号未分配到此节点，可能已被移除")
-                }
-                try Grids.removeWorker(db, userID: userID, from: id, by: ctx.actor)
-                return (name, grid.name)
-            }
+            let (workerName, gridName) = try ctx.gridStore.removeWorker(userID, from: id, principal: ctx.principal, by: ctx.actor)
             return ctx.redirect(back, flash: .success("已将网格员「\(workerName)」从「\(gridName)」移除"))
         } catch let error as GridError {
             if case .notFound = error { throw HTTPError(.notFound) }
@@ -499,9 +475,4 @@ public enum GridsFeature {
             return .conflict
         }
     }
-}
-
-extension Context {
-    /// The part of the grid tree this account works in (nobody signed in: nothing).
-    var gridScope: Scope { principal?.scope ?? Scope(path: "/none/") }
 }

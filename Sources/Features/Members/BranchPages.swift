@@ -28,7 +28,7 @@ enum BranchPages {
     }
 
     static func index(_ ctx: Context) throws -> HTTPResponse {
-        let scope = ctx.principal?.scope ?? Scope(path: "/none/")
+        let scope = ctx.scope
         let rows = try ctx.database.read { db in try inScope(db, scope: scope) }
         let data: [String: Any] = [
             "branches": rows.map { row -> [String: Any] in
@@ -44,7 +44,7 @@ enum BranchPages {
 
     static func newForm(_ ctx: Context, state: FormState? = nil, status: HTTPStatus = .ok) throws -> HTTPResponse {
         let state = state ?? FormState(values: ["kind": "branch", "parent_id": ctx.query["parent_id"] ?? ""])
-        let scope = ctx.principal?.scope ?? Scope(path: "/none/")
+        let scope = ctx.scope
         var data = state.context()
         try ctx.database.read { db in
             data["parentOptions"] = try options(db, scope: scope, selected: canonicalID(state.value("parent_id")))
@@ -91,7 +91,7 @@ enum BranchPages {
 
     static func show(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
-        let scope = ctx.principal?.scope ?? Scope(path: "/none/")
+        let scope = ctx.scope
         let data: [String: Any] = try ctx.database.read { db in
             guard let branch = try Row.fetchOne(db, sql: """
                 SELECT b.*, g.name AS grid_name, g.path AS grid_path, p.name AS parent_name FROM branches b

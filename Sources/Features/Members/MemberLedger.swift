@@ -19,7 +19,7 @@ enum MemberLedger {
 
     static func export(_ ctx: Context) throws -> HTTPResponse {
         let filter = MemberFilter(query: ctx.query)
-        let scope = ctx.principal?.scope ?? Scope(path: "/none/")
+        let scope = ctx.scope
         let full = ctx.query["full"] == "1"
         var reason = ""
         if full {
@@ -125,7 +125,7 @@ enum MemberLedger {
         let missing = ["姓名", "身份证号", "党员状态", "党员类别"].filter { index[$0] == nil }
         if !missing.isEmpty { return ([], [RowError(line: 1, message: "表头缺少列：" + missing.joined(separator: "、"))]) }
         if records.count - 1 > maxRows { return ([], [RowError(line: 1, message: "一次最多导入 \(maxRows) 行，请分批导入")]) }
-        let scope = ctx.principal?.scope ?? Scope(path: "/none/")
+        let scope = ctx.scope
         let today = ChinaDate.today(ctx.clock.now)
         return try ctx.database.read { db in
             var rows: [PlannedRow] = []
@@ -204,7 +204,7 @@ enum MemberLedger {
     /// numbers masked.
     static func printable(_ ctx: Context) throws -> HTTPResponse {
         let filter = MemberFilter(query: ctx.query)
-        let scope = ctx.principal?.scope ?? Scope(path: "/none/")
+        let scope = ctx.scope
         let query = MemberQuery(filter: filter, scope: scope, year: ctx.thisYear)
         if query.number != .none { throw HTTPError(.badRequest, "打印台账时请按网格、党组织或类别筛选，不要按号码查找") }
         let today = ChinaDate.today(ctx.clock.now)

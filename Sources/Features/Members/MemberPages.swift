@@ -17,7 +17,7 @@ enum MemberPages {
 
     static func index(_ ctx: Context) throws -> HTTPResponse {
         let filter = MemberFilter(query: ctx.query)
-        let scope = ctx.principal?.scope ?? Scope(path: "/none/")
+        let scope = ctx.scope
         let query = MemberQuery(filter: filter, scope: scope, year: ctx.thisYear)
         var refusal: (HTTPStatus, String)?
         if query.number == .partial {
@@ -89,7 +89,7 @@ enum MemberPages {
         var state = state ?? FormState(values: ["status": "full", "category": "retired"])
         let q = String((ctx.query["q"] ?? state.value("q")).trimmingCharacters(in: .whitespaces).prefix(30))
         state.values["q"] = q
-        let scope = ctx.principal?.scope ?? Scope(path: "/none/")
+        let scope = ctx.scope
         let number = NumberQuery.classify(q)
         var notice: String?
         var data: [String: Any] = try ctx.database.read { db in
@@ -226,7 +226,7 @@ enum MemberPages {
                      status: HTTPStatus = .ok) throws -> HTTPResponse {
         let member = try visibleMember(ctx)
         let year = ctx.thisYear
-        let scope = ctx.principal?.scope ?? Scope(path: "/none/")
+        let scope = ctx.scope
         var data: [String: Any] = try ctx.database.read { db in
             var data: [String: Any] = [:]
             let today = ChinaDate.today(ctx.clock.now)

@@ -11,6 +11,59 @@ import Web
 /// Party organisations 党组织 and members 党员台账: list and search, the member's record with
 /// its timeline, 双报到, 三评, member accounts, the ledger CSV in and out and the printable ledger.
 public enum MembersFeature {
+    static let viewers: Set<Role> = [.admin, .staff, .gridWorker, .coordinator]
+    static let managers: Set<Role> = [.admin, .staff]
+    /// One member's record: those who view members, and members (their own, checked on the record).
+    static let record: Set<Role> = [.admin, .staff, .gridWorker, .coordinator, .member]
+
+    public static let module = Module(
+        name: "members", routes: register,
+        permissions: [.viewMembers, .manageMembers, .ownMembership, .memberRecord, .communityEvaluation, .organisationEvaluation],
+        auditLabels: [
+            ("branch.create", "新建党组织"), ("branch.cover", "联合党支部添加覆盖小区"),
+            ("member.create", "登记党员"), ("member.update", "修改党员信息"),
+            ("member.transfer_out", "组织关系转出"), ("member.transfer_in", "组织关系转入"),
+            ("member.report", "提交双报到"), ("member.report_confirm", "确认双报到"), ("member.report_return", "退回双报到"),
+            ("member.evaluate", "年度评议"), ("member.roles", "设置党员职务与中心户"),
+            ("member.link_household", "添加联系户"), ("member.unlink_household", "移除联系户"),
+            ("member.import", "导入党员台账"), ("member.export", "导出党员台账"),
+            ("member.export_full", "导出党员台账（完整号码）"), ("member.search_full_number", "按完整号码查找党员"),
+        ],
+        navigation: [("党员", path: "/members", order: 30, permission: .viewMembers)],
+        shortcuts: [
+            ("党员", path: "/members", note: "党员台账、双报到确认、年度评议", order: 45, permission: .viewMembers),
+            ("我的党员档案", path: "/members/mine", note: "在职党员双报到、年度自评", order: 46, permission: .ownMembership),
+        ],
+        matrix: [
+            "GET /branches": viewers,
+            "GET /branches/new": managers,
+            "POST /branches/new": managers,
+            "GET /branches/:id": viewers,
+            "POST /branches/:id/grids": managers,
+            "GET /members": viewers,
+            "GET /members/new": managers,
+            "POST /members/new": managers,
+            "GET /members/export.csv": viewers,
+            "GET /members/import": managers,
+            "POST /members/import": managers,
+            "GET /members/ledger": viewers,
+            "GET /members/mine": [.member],
+            "GET /members/:id": record,
+            "POST /members/:id/edit": managers,
+            "POST /members/:id/transfer": managers,
+            "POST /members/:id/account": managers,
+            "POST /members/:id/roles": managers,
+            "POST /members/:id/households": managers,
+            "POST /members/:id/households/:houseId/remove": managers,
+            "GET /members/:id/report": record,
+            "POST /members/:id/report": record,
+            "POST /members/:id/report/confirm": managers,
+            "POST /members/:id/report/return": managers,
+            // Each role its own part of 三评, decided on the record.
+            "POST /members/:id/evaluations": record,
+            "GET /members/:id/service-certificate": record,
+        ])
+
     public static func register(_ routes: inout AppRoutes) {
         routes.get("/branches", .viewMembers) { try BranchPages.index($0) }
         routes.get("/branches/new", .manageMembers) { try BranchPages.newForm($0) }

@@ -163,7 +163,7 @@ enum ActivityPages {
             func people(_ status: String) -> [[String: Any]] {
                 signups.filter { $0["status"] as String == status }.enumerated().map { index, row in
                     ["residentID": String(row["resident_id"] as Int64), "name": row["name"] as String, "maskedID": Mask.idNumber(row["id_number"]),
-                     "position": index + 1, "checkedInAt": BeijingTime.display(row["checked_in_at"])]
+                     "position": index + 1, "checkedInAt": ChinaDate.display(row["checked_in_at"])]
                 }
             }
             let confirmed = people("confirmed"), attended = people("attended"), waitlisted = people("waitlisted")

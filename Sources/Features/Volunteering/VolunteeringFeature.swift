@@ -12,6 +12,53 @@ import Web
 /// sign-up, check-in and credited hours, the member's phone home `/me`, and the printable
 /// volunteer certificate. Every change goes through `VolunteeringStore`.
 public enum VolunteeringFeature {
+    static let viewers: Set<Role> = [.staff, .gridWorker, .coordinator, .member]
+    static let managers: Set<Role> = [.staff, .gridWorker]
+    static let volunteers: Set<Role> = [.member]
+
+    public static let module = Module(
+        name: "volunteering", routes: register,
+        permissions: [.viewVolunteering, .manageVolunteering, .joinVolunteering],
+        auditLabels: [
+            ("team.create", "新建志愿服务队"), ("team.member_add", "加入队伍"), ("team.member_remove", "移出队伍"),
+            ("team.leader", "设置队长"), ("post.create", "新建志愿岗位"), ("post.claim", "认领岗位"), ("post.leave", "退出岗位"),
+            ("activity.create", "发布活动"), ("activity.signup", "活动报名"), ("activity.cancel", "取消报名"),
+            ("activity.checkin", "活动签到"), ("activity.close", "结束活动并记录时长"),
+        ],
+        navigation: [("我的", path: "/me", order: 5, permission: .joinVolunteering),
+                     ("志愿服务", path: "/activities", order: 40, permission: .viewVolunteering)],
+        shortcuts: [
+            ("我的志愿服务", path: "/me", note: "报名的活动、认领的岗位、服务时长", order: 5, permission: .joinVolunteering),
+            ("志愿服务活动", path: "/activities", note: "接龙报名、签到、记录服务时长", order: 50, permission: .viewVolunteering),
+            ("志愿岗位", path: "/posts", note: "七类岗位，党员认领", order: 51, permission: .viewVolunteering),
+            ("志愿服务队", path: "/teams", note: "帮帮团与队员", order: 52, permission: .viewVolunteering),
+        ],
+        matrix: [
+            "GET /teams": viewers,
+            "GET /teams/new": managers,
+            "POST /teams/new": managers,
+            "GET /teams/:id": viewers,
+            "POST /teams/:id/members": managers,
+            "POST /teams/:id/members/:residentId/remove": managers,
+            "POST /teams/:id/leader": managers,
+            "GET /posts": viewers,
+            "GET /posts/new": managers,
+            "POST /posts/new": managers,
+            "POST /posts/:id/claim": volunteers,
+            "POST /posts/:id/leave": volunteers,
+            "GET /activities": viewers,
+            "GET /activities/new": managers,
+            "POST /activities/new": managers,
+            "GET /activities/:id": viewers,
+            "POST /activities/:id/signup": volunteers,
+            "POST /activities/:id/cancel": volunteers,
+            "POST /activities/:id/checkin": managers,
+            "POST /activities/:id/close": managers,
+            "GET /me": volunteers,
+            // A member sees only their own certificate, checked in the handler.
+            "GET /volunteers/:id/certificate": viewers,
+        ])
+
     public static func register(_ routes: inout AppRoutes) {
         routes.get("/teams", .viewVolunteering) { try TeamPages.index($0) }
         routes.get("/teams/new", .manageVolunteering) { try TeamPages.newForm($0) }
@@ -70,7 +117,7 @@ extension Context {
     }
 
     /// The account's scope as a condition on a grid-path column (nothing when signed out).
-    var volunteerScope: Scope { principal?.scope ?? Scope(path: "/none/") }
+    var volunteerScope: Scope { scope }
 
     /// What the account may see of volunteering (`VolunteerReach`) as an SQL condition.
     func volunteerReach(on column: String) -> (sql: String, arguments: [String]) {

@@ -124,7 +124,7 @@ enum VolunteerReach {
 
     /// The same as an SQL condition on a grid-path column.
     static func condition(_ principal: Principal?, on column: String) -> (sql: String, arguments: [String]) {
-        let base = (principal?.scope ?? Scope(path: "/none/")).condition(on: column)
+        let base = (principal?.scope ?? .nothing).condition(on: column)
         guard principal?.role == .member, let own = principal?.scope.path else { return base }
         return ("(\(base.sql) OR instr(?, \(column)) = 1)", base.arguments + [own])
     }

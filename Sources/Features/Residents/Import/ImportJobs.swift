@@ -1,3 +1,4 @@
+import Access
 import AppCore
 import Foundation
 #if canImport(Glibc)
@@ -45,6 +46,19 @@ struct ImportJob: Sendable {
 
 /// Storage of import jobs and the code that runs one.
 enum ImportJobs {
+    /// A new pending job, for a principal who may import.
+    static func create(in database: AppDatabase, principal: Principal?, userID: Int64, filename: String, dryRun: Bool,
+                       estimatedRows: Int) throws -> Int64 {
+        try database.write { db in
+            try Policy.require(principal, .importResidents)
+            return try create(db, userID: userID, filename: filename, dryRun: dryRun, estimatedRows: estimatedRows)
+        }
+    }
+
+    static func fail(in database: AppDatabase, _ id: Int64, message: String) throws {
+        try database.write { db in try fail(db, id, message: message) }
+    }
+
     static func create(_ db: Database, userID: Int64, filename: String, dryRun: Bool, estimatedRows: Int) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO import_jobs (user_id, filename, status, dry_run, total_rows, created_at, updated_at)

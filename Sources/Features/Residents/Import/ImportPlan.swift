@@ -369,10 +369,8 @@ final class ImportPlanner {
 ///
 /// New houses, residents, their residences and tags are collected in temporary tables and then
 /// copied into their tables with one `INSERT … SELECT` each (`StagedInsert`). One statement
-/// matters: a statement that fires triggers keeps a statement journal, a copy of every page it
-/// changes, so pages shared by many statements are copied again and again. In the sqlite3 shell
-/// 100,000 new residents went into a 1M database in 15.4 s as 1,563 statements of 64 rows and
-/// in 4.4 s as one. New residents get explicit ids (max + 1, …) in name order (see below); the
+/// matters: a statement that fires triggers keeps a journal of every page it changes, so pages
+/// shared by many statements would be copied again and again. New residents get explicit ids (max + 1, …) in name order (see below); the
 /// transaction holds the write lock, so nobody else can take them, and residences can name them
 /// before they are copied. Updates are rarer and go row by row, after the new rows.
 struct ImportWriter {
@@ -418,8 +416,7 @@ struct ImportWriter {
         }
 
         // New residents, numbered in name order: the name index and the first name piece then
-        // take their entries in order instead of all over the tree (the copy of 100,000 went
-        // from about 3.2 s to 2.5 s in the sqlite3 shell).
+        // take their entries in order instead of all over the tree.
         // Bytes, as SQLite's BINARY collation compares them (Swift's String order normalizes);
         // the first 8 bytes as one number decide most comparisons.
         func prefix(_ name: String) -> UInt64 {

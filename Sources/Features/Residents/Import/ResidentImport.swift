@@ -60,7 +60,7 @@ enum ResidentImport {
             else { outcome = "已导入" }
         }
         return [
-            "id": job.id, "filename": job.filename, "createdAt": BeijingTime.display(job.createdAt),
+            "id": job.id, "filename": job.filename, "createdAt": ChinaDate.display(job.createdAt),
             "mode": job.dryRun ? "试导入" : "正式导入", "outcome": outcome, "rows": job.totalRows,
         ]
     }
@@ -83,20 +83,19 @@ enum ResidentImport {
         let directory = ImportJobs.directory(for: ctx.database)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let estimated = ImportJobs.estimateRows(path: file.path)
-        let jobID = try ctx.database.write { db in
-            try ImportJobs.create(db, userID: user.id, filename: filename, dryRun: dryRun, estimatedRows: max(0, estimated - 1))
-        }
+        let jobID = try ImportJobs.create(in: ctx.database, principal: ctx.principal, userID: user.id, filename: filename,
+                                          dryRun: dryRun, estimatedRows: max(0, estimated - 1))
         let stored = directory.appendingPathComponent("\(jobID).csv").path
         do {
             try? FileManager.default.removeItem(atPath: stored)
             try FileManager.default.copyItem(atPath: file.path, toPath: stored)
         } catch {
             ctx.env.logger.error("import upload could not be stored: \(error)")
-            try ctx.database.write { db in try ImportJobs.fail(db, jobID, message: "上传的文件无法保存，请稍后重试") }
+            try ImportJobs.fail(in: ctx.database, jobID, message: "上传的文件无法保存，请稍后重试")
             return ctx.redirect("/residents/import/jobs/\(jobID)")
         }
 
-        let request = ImportRequest(filename: filename, dryRun: dryRun, scopePath: ctx.principal?.scope.path,
+        let request = ImportRequest(filename: filename, dryRun: dryRun, scopePath: ctx.scope.path,
                                     actor: ctx.actor, jobID: jobID, today: ctx.clock.now)
         let database = ctx.database
         let logger = ctx.env.logger
@@ -127,7 +126,7 @@ enum ResidentImport {
         guard var job = try ctx.database.read({ db in try ImportJobs.find(db, id) }) else { throw HTTPError(.notFound) }
         // The owner, or staff whose scope covers the owner's.
         let mayView = job.userID == user.id
-            || (job.ownerScopePath.map { ctx.principal?.scope.contains($0) ?? false } ?? false)
+            || (job.ownerScopePath.map { ctx.scope.contains($0) } ?? false)
         guard mayView else { throw HTTPError(.notFound) }
 
         let key = ImportProgressRegistry.key(database: ctx.database, jobID: job.id)
@@ -136,15 +135,13 @@ enum ResidentImport {
            ctx.clock.now.timeIntervalSince(updated) > 10 {
             // Nobody in this process runs it: the server stopped while it ran. Its transaction
             // never committed, so nothing was written.
-            try ctx.database.write { db in
-                try ImportJobs.fail(db, job.id, message: "导入因服务重启而中断，没有写入任何数据，请重新上传文件")
-            }
+            try ImportJobs.fail(in: ctx.database, job.id, message: "导入因服务重启而中断，没有写入任何数据，请重新上传文件")
             job = try ctx.database.read { db in try ImportJobs.find(db, id) } ?? job
         }
 
         var data: [String: Any] = [
             "job": [
-                "id": job.id, "filename": job.filename, "createdAt": BeijingTime.display(job.createdAt),
+                "id": job.id, "filename": job.filename, "createdAt": ChinaDate.display(job.createdAt),
                 "mode": job.dryRun ? "试导入（不保存）" : "正式导入",
             ] as [String: Any],
         ]

@@ -144,7 +144,7 @@ enum ResidentImporter {
             try database.write { db in try record(db, final) }
             return final
         }
-        var written = try database.pool.writeWithoutTransaction { db in
+        var written = try database.bulkWrite { db in
             try withImportPragmas(db) {
                 var result = report
                 try db.inTransaction(.immediate) {
@@ -195,9 +195,8 @@ enum ResidentImporter {
     }
 
     /// Runs `body` on the writer connection with settings for one large transaction, then
-    /// puts them back: statement journals in memory (a statement that fires a trigger needs
-    /// one, and on disk that was 20 small writes per imported row), and a page cache large
-    /// enough that index pages are not spilled to the WAL and written again and again.
+    /// puts them back: statement journals in memory (every trigger-firing statement keeps one)
+    /// and a page cache large enough that index pages are not spilled to the WAL repeatedly.
     static func withImportPragmas<T>(_ db: Database, _ body: () throws -> T) throws -> T {
         let tempStore = try Int.fetchOne(db, sql: "PRAGMA temp_store") ?? 0
         let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000

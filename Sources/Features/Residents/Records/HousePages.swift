@@ -119,7 +119,7 @@ enum HousePages {
                 return try renderNew(ctx, found, state: state, preview: preview(ctx, building: building, range: range))
             }
             return try RecordResponses.perform(ctx, back: back) {
-                let result = try ctx.houseStore.create(buildingID: building.id, range: range, scope: ctx.recordScope, by: ctx.actor)
+                let result = try ctx.houseStore.create(buildingID: building.id, range: range, principal: ctx.principal, by: ctx.actor)
                 var message = "已新建 \(result.created) 套房屋"
                 if result.skipped > 0 {
                     message += "，跳过已存在的 \(result.skipped) 套（如 \(result.skippedExamples.joined(separator: "、"))）"
@@ -135,7 +135,7 @@ enum HousePages {
         if state.hasErrors { return try renderNew(ctx, found, state: state, status: .unprocessableContent) }
         return try RecordResponses.perform(ctx, back: back) {
             do {
-                let id = try ctx.houseStore.create(buildingID: building.id, unit: unit, room: room, scope: ctx.recordScope, by: ctx.actor)
+                let id = try ctx.houseStore.create(buildingID: building.id, unit: unit, room: room, principal: ctx.principal, by: ctx.actor)
                 return ctx.redirect("/houses/\(id)", flash: .success("已新建房屋 \(HouseLabel.house(unit: unit, room: room))。"))
             } catch let errors as FieldErrors {
                 for (field, message) in errors.errors { state.addError(message, for: field) }

@@ -37,7 +37,7 @@ enum HousePicker {
 
     /// The chosen house, or nil with an error recorded on the field at fault.
     static func resolve(_ ctx: Context, state: inout FormState) throws -> Int64? {
-        let scope = ctx.recordScope
+        let scope = ctx.scope
         let houseText = state.value("house_id")
         if !houseText.isEmpty {
             guard let id = Int64(houseText), let house = try ctx.database.read({ db in try HouseRow.find(db, id) }),
@@ -72,7 +72,7 @@ enum HousePicker {
 
     /// The picker's part of the form context.
     static func context(_ ctx: Context, state: FormState) throws -> [String: Any] {
-        let scope = ctx.recordScope
+        let scope = ctx.scope
         return try ctx.database.read { db in
             var data: [String: Any] = [:]
             if let id = Int64(state.value("house_id")), let house = try HouseRow.find(db, id), scope.contains(house.buildingPath) {

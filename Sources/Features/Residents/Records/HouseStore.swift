@@ -11,12 +11,12 @@ struct BuildingRow: Sendable {
     let name: String
     let path: String
 
-    /// The node when it exists, is a building, and lies in `scope`; otherwise `RecordNotFound`.
+    /// The node when it exists, is a building, and lies in `scope`; otherwise `NotFound`.
     static func require(_ db: Database, _ id: Int64, in scope: Scope) throws -> BuildingRow {
         guard let row = try Row.fetchOne(db, sql: "SELECT id, name, path FROM grids WHERE id = ? AND kind = 'building'",
-                                         arguments: [id]) else { throw RecordNotFound() }
+                                         arguments: [id]) else { throw NotFound() }
         let building = BuildingRow(id: row["id"], name: row["name"], path: row["path"])
-        guard scope.contains(building.path) else { throw RecordNotFound() }
+        guard scope.contains(building.path) else { throw NotFound() }
         return building
     }
 }
@@ -41,10 +41,12 @@ struct HouseStore: Sendable {
     }
 
     /// Creates one house; an existing one is a field error.
-    func create(buildingID: Int64, unit: String, room: String, scope: Scope, by actor: AuditActor) throws -> Int64 {
+    func create(buildingID: Int64, unit: String, room: String, principal: Principal?, by actor: AuditActor) throws -> Int64 {
         let errors = Self.validate(unit: unit, room: room)
         guard errors.isEmpty else { throw FieldErrors(errors) }
         return try database.write { db in
+            try Policy.require(principal, .manageResidents)
+            let scope = principal?.scope ?? .nothing
             _ = try BuildingRow.require(db, buildingID, in: scope)
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM houses WHERE building_id = ? AND unit = ? AND room = ?)",
                                  arguments: [buildingID, unit, room]) == true {
@@ -63,10 +65,12 @@ struct HouseStore: Sendable {
 
     /// Creates every house of `range` that does not exist yet, in one transaction with one audit
     /// entry (on the building) listing what was created.
-    func create(buildingID: Int64, range: HouseRange, scope: Scope, by actor: AuditActor) throws -> RangeResult {
+    func create(buildingID: Int64, range: HouseRange, principal: Principal?, by actor: AuditActor) throws -> RangeResult {
         let problems = range.problems
         guard problems.isEmpty else { throw FieldErrors(problems) }
         return try database.write { db in
+            try Policy.require(principal, .manageResidents)
+            let scope = principal?.scope ?? .nothing
             _ = try BuildingRow.require(db, buildingID, in: scope)
             let insert = try db.makeStatement(sql: """
                 INSERT INTO houses (building_id, unit, room, floor) VALUES (?, ?, ?, ?)

@@ -123,8 +123,6 @@ enum RecordLabels {
 
     static func sex(_ code: String) -> String { code == "M" ? "男" : code == "F" ? "女" : code }
 
-    static let actions = AuditLabels.byAction
-
     static let fields: [String: String] = [
         "name": "姓名", "id_number": "身份证号", "sex": "性别", "birth_date": "出生日期", "phone": "手机号",
         "political_status": "政治面貌", "separated": "人户分离", "notes": "备注", "status": "状态",

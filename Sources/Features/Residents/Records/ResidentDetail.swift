@@ -82,7 +82,7 @@ enum ResidentDetail {
             let canManage = ctx.may(.manageResidents) && !row.isMerged
             data["canManage"] = canManage
             data["canReveal"] = ctx.may(.revealPersonalData)
-            data["canMerge"] = ctx.user?.role == .staff && !row.isMerged
+            data["canMerge"] = ctx.may(.mergeResidents) && !row.isMerged
             data["canMoveOut"] = canManage && row.isActive
 
             if let keptID = row.mergedIntoID, let kept = try ResidentRow.find(db, keptID) {
@@ -179,7 +179,7 @@ enum ResidentDetail {
                     summary = "原因：" + reason
                 }
                 return ["at": ChinaDate.localTime(entry.at), "actor": entry.actorName,
-                        "action": RecordLabels.actions[entry.action] ?? entry.action, "summary": summary,
+                        "action": ctx.env.modules.label(entry.action), "summary": summary,
                         "reveal": entry.action.hasPrefix("resident.reveal")]
             }
             data["hasAudit"] = !page.entries.isEmpty
@@ -204,7 +204,7 @@ enum ResidentDetail {
             return try render(ctx, row, revealError: problem.message, status: .unprocessableContent)
         }
         return try RecordResponses.perform(ctx, back: "/residents/\(row.id)") {
-            let value = try ctx.residentStore.reveal(row.id, field, reason: reason, scope: ctx.recordScope, by: ctx.actor)
+            let value = try ctx.residentStore.reveal(row.id, field, reason: reason, scope: ctx.scope, by: ctx.actor)
             var revealed: [String: String] = [:]
             if let value { revealed[field.rawValue] = value }
             return try render(ctx, row, revealed: revealed)
@@ -221,7 +221,7 @@ enum ResidentDetail {
         guard ids.count == texts.count else { return ctx.redirect(back, flash: .error("所选标签无效，请刷新页面后重试。")) }
         return try RecordResponses.perform(ctx, back: back) {
             do {
-                try ctx.residentStore.setTags(row.id, ids, scope: ctx.recordScope, by: ctx.actor)
+                try ctx.residentStore.setTags(row.id, ids, principal: ctx.principal, by: ctx.actor)
             } catch let errors as FieldErrors {
                 return ctx.redirect(back, flash: .error(errors.errors.values.first ?? "标签未保存"))
             }
@@ -246,7 +246,7 @@ enum ResidentDetail {
         return try RecordResponses.perform(ctx, back: "/residents/\(row.id)") {
             do {
                 _ = try ctx.residentStore.addVisit(row.id, visitedOn: visitedOn, note: note, userID: user.id,
-                                                   scope: ctx.recordScope, by: ctx.actor)
+                                                   principal: ctx.principal, by: ctx.actor)
             } catch let errors as FieldErrors {
                 for (field, message) in errors.errors { state.addError(message, for: field) }
                 return try render(ctx, row, visitState: state, status: .unprocessableContent)

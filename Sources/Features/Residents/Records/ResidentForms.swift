@@ -115,7 +115,7 @@ enum ResidentForms {
         do {
             let id = try ctx.residentStore.create(input, houseID: houseID, relation: relation, startedOn: startedOn,
                                                   confirmDuplicate: form["confirm_duplicate"] == "1",
-                                                  scope: ctx.recordScope, by: ctx.actor)
+                                                  principal: ctx.principal, by: ctx.actor)
             return ctx.redirect("/residents/\(id)", flash: .success("已登记居民“\(input.name)”。"))
         } catch {
             return try renderFailure(ctx, error, resident: nil, state: state)
@@ -148,7 +148,7 @@ enum ResidentForms {
         do {
             return try RecordResponses.perform(ctx, back: "/residents/\(row.id)") {
                 try ctx.residentStore.update(row.id, input, confirmDuplicate: form["confirm_duplicate"] == "1",
-                                             scope: ctx.recordScope, by: ctx.actor)
+                                             principal: ctx.principal, by: ctx.actor)
                 return ctx.redirect("/residents/\(row.id)", flash: .success("已保存“\(input.name)”的信息。"))
             }
         } catch {
@@ -179,8 +179,6 @@ enum ResidentForms {
                  "visible": match.visible]
             }
             extra["hasDuplicates"] = true
-        case is RecordNotFound:
-            throw HTTPError(.notFound)
         default:
             throw error
         }

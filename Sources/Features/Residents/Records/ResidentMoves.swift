@@ -44,10 +44,10 @@ enum ResidentMoves {
             do {
                 if mode == "replace" {
                     try ctx.residentStore.move(row.id, houseID: houseID, relation: relation, startedOn: startedOn,
-                                               scope: ctx.recordScope, by: ctx.actor)
+                                               principal: ctx.principal, by: ctx.actor)
                 } else {
                     try ctx.residentStore.addResidence(row.id, houseID: houseID, relation: relation, startedOn: startedOn,
-                                                       scope: ctx.recordScope, by: ctx.actor)
+                                                       principal: ctx.principal, by: ctx.actor)
                 }
             } catch let errors as FieldErrors {
                 for (field, message) in errors.errors { state.addError(message, for: field) }
@@ -91,7 +91,7 @@ enum ResidentMoves {
         let back = "/residents/\(row.id)"
         return try RecordResponses.perform(ctx, back: back) {
             do {
-                try ctx.residentStore.moveOut(row.id, endedOn: endedOn, scope: ctx.recordScope, by: ctx.actor)
+                try ctx.residentStore.moveOut(row.id, endedOn: endedOn, principal: ctx.principal, by: ctx.actor)
             } catch let errors as FieldErrors {
                 for (field, message) in errors.errors { state.addError(message, for: field) }
                 return try renderMoveOut(ctx, row, state: state, status: .unprocessableContent)
@@ -123,7 +123,7 @@ enum ResidentMoves {
         guard let endedOn else { return ctx.redirect(back, flash: .error(state.errors["ended_on"] ?? "结束日期无效。")) }
         return try RecordResponses.perform(ctx, back: back) {
             try ctx.residentStore.endResidence(row.id, residenceID: residenceID, endedOn: endedOn, reason: reason,
-                                               scope: ctx.recordScope, by: ctx.actor)
+                                               principal: ctx.principal, by: ctx.actor)
             return ctx.redirect(back, flash: .success(reason == "corrected" ? "已更正：该人屋关系已结束。" : "该人屋关系已结束，已记入历史。"))
         }
     }
@@ -134,7 +134,7 @@ enum ResidentMoves {
 
     /// Merging rewrites two records: staff only (grid workers may manage records but not merge).
     static func requireStaff(_ ctx: Context) throws {
-        guard ctx.user?.role == .staff else { throw HTTPError(.forbidden, staffOnlyMessage) }
+        guard ctx.may(.mergeResidents) else { throw HTTPError(.forbidden, staffOnlyMessage) }
     }
 
     /// Finds the other record from what was typed: a record number (`12`, `#12`) or an ID number.
@@ -159,7 +159,7 @@ enum ResidentMoves {
         var data: [String: Any] = ["kept": ["id": String(row.id), "name": row.name], "otherText": otherText]
         if !otherText.isEmpty {
             let other = try findOther(ctx, otherText)
-            if let other, other.id != row.id, !other.isMerged, let path = other.scopePath, ctx.recordScope.contains(path) {
+            if let other, other.id != row.id, !other.isMerged, let path = other.scopePath, ctx.scope.contains(path) {
                 data["comparison"] = try comparison(ctx, kept: row, other: other)
                 data["other"] = ["id": String(other.id), "name": other.name]
             } else if other?.id == row.id {
@@ -178,7 +178,7 @@ enum ResidentMoves {
     /// Possible duplicates in the same estate: the same name, or the same birth date and surname.
     static func candidates(_ ctx: Context, _ row: ResidentRow) throws -> [[String: Any]] {
         guard let path = row.scopePath else { return [] }
-        let scope = ctx.recordScope
+        let scope = ctx.scope
         return try ctx.database.read { db in
             let area = GridPath.subtreeRange(of: try ResidentStore.estatePath(db, forBuildingPath: path))
             let rows = try Row.fetchAll(db, sql: """
@@ -243,7 +243,7 @@ enum ResidentMoves {
             return ctx.redirect("/residents/\(row.id)/merge", flash: .error("请先选择要合并的重复记录。"))
         }
         return try RecordResponses.perform(ctx, back: "/residents/\(row.id)/merge?other=\(otherID)") {
-            try ctx.residentStore.merge(otherID, into: row.id, scope: ctx.recordScope, by: ctx.actor)
+            try ctx.residentStore.merge(otherID, into: row.id, principal: ctx.principal, by: ctx.actor)
             return ctx.redirect(back, flash: .success("已将重复记录 #\(otherID) 合并到本记录，原记录保留并标记为“已合并”。"))
         }
     }

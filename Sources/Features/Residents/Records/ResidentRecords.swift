@@ -44,8 +44,6 @@ enum ResidentRecords {
 }
 
 extension Context {
-    /// The account's part of the grid tree (nothing at all when signed out).
-    var recordScope: Scope { principal?.scope ?? Scope(path: "/none/") }
 
     var residentStore: ResidentStore { ResidentStore(database: database) }
     var houseStore: HouseStore { HouseStore(database: database) }
@@ -55,7 +53,7 @@ extension Context {
     func residentInScope(_ permission: Permission = .viewResidents) throws -> ResidentRow {
         let id = try request.id()
         guard let row = try database.read({ db in try ResidentRow.find(db, id) }) else { throw HTTPError(.notFound) }
-        try authorize(permission, gridPath: row.scopePath ?? "/none/")
+        try authorize(permission, gridPath: row.policyPath)
         return row
     }
 
@@ -67,13 +65,11 @@ extension Context {
 
 /// Maps the stores' errors to responses shared by every write handler.
 enum RecordResponses {
-    /// Runs a write; `RecordNotFound` becomes 404, `RecordConflict` a redirect to `back` with
-    /// its message. Other errors (field errors) pass to the caller.
+    /// Runs a write; a `RecordConflict` becomes a redirect to `back` with its message. Other
+    /// errors pass to the caller (`NotFound`, `Conflict`: pages mapped in AppCore).
     static func perform(_ ctx: Context, back: String, _ body: () throws -> HTTPResponse) throws -> HTTPResponse {
         do {
             return try body()
-        } catch is RecordNotFound {
-            throw HTTPError(.notFound)
         } catch let conflict as RecordConflict {
             return ctx.redirect(back, flash: .error(conflict.message))
         }

@@ -16,11 +16,9 @@ struct ResidentInput: Sendable {
     var tagIDs: [Int64]
 }
 
-/// The target does not exist or lies outside the account's scope: answered as 404.
-struct RecordNotFound: Error {}
-
-/// A change the record's state does not allow (moving out someone already moved out, editing a
-/// merged record). The message is shown to the user as is.
+/// A change refused with a message shown on the page it came from (editing a merged record,
+/// merging a record with itself). Status changes refused by their transition table are
+/// `Conflict` (409) instead; a record out of reach is `NotFound` (404, mapped in AppCore).
 struct RecordConflict: Error {
     let message: String
 }
@@ -101,9 +99,9 @@ struct ResidentRow: Sendable {
         try Row.fetchOne(db, sql: selectSQL + " WHERE r.id = ?", arguments: [id]).map(ResidentRow.init(row:))
     }
 
-    /// The record when it exists and lies in `scope`; otherwise `RecordNotFound`.
+    /// The record when it exists and lies in `scope`; otherwise `NotFound`.
     static func require(_ db: Database, _ id: Int64, in scope: Scope) throws -> ResidentRow {
-        guard let row = try find(db, id), let path = row.scopePath, scope.contains(path) else { throw RecordNotFound() }
+        guard let row = try find(db, id), let path = row.scopePath, scope.contains(path) else { throw NotFound() }
         return row
     }
 }
@@ -182,8 +180,10 @@ struct ResidentStore: Sendable {
 
     /// Registers a person bound to `houseID` with `relation` since `startedOn`.
     func create(_ input: ResidentInput, houseID: Int64, relation: String, startedOn: String,
-                confirmDuplicate: Bool, scope: Scope, by actor: AuditActor) throws -> Int64 {
+                confirmDuplicate: Bool, principal: Principal?, by actor: AuditActor) throws -> Int64 {
         try database.write { db in
+            try Policy.require(principal, .manageResidents)
+            let scope = principal?.scope ?? .nothing
             guard let house = try HouseRow.find(db, houseID), scope.contains(house.buildingPath) else {
                 throw FieldErrors("house_id", "所选房屋不存在或不在您的管辖范围内")
             }
@@ -212,8 +212,10 @@ struct ResidentStore: Sendable {
     }
 
     /// Changes the person's own fields and tags (houses change through moves, which keep history).
-    func update(_ id: Int64, _ input: ResidentInput, confirmDuplicate: Bool, scope: Scope, by actor: AuditActor) throws {
+    func update(_ id: Int64, _ input: ResidentInput, confirmDuplicate: Bool, principal: Principal?, by actor: AuditActor) throws {
         try database.write { db in
+            try Policy.require(principal, .manageResidents)
+            let scope = principal?.scope ?? .nothing
             let current = try ResidentRow.require(db, id, in: scope)
             if current.isMerged { throw RecordConflict(message: "该记录已合并到其他记录，不能再修改") }
             try Self.ensureUniqueIDNumber(db, input.idNumber.value, excluding: id, scope: scope)
@@ -238,8 +240,10 @@ struct ResidentStore: Sendable {
     }
 
     /// Sets the key-group tags alone (the quick form on the detail page).
-    func setTags(_ id: Int64, _ tagIDs: [Int64], scope: Scope, by actor: AuditActor) throws {
+    func setTags(_ id: Int64, _ tagIDs: [Int64], principal: Principal?, by actor: AuditActor) throws {
         try database.write { db in
+            try Policy.require(principal, .manageResidents)
+            let scope = principal?.scope ?? .nothing
             let current = try ResidentRow.require(db, id, in: scope)
             if current.isMerged { throw RecordConflict(message: "该记录已合并到其他记录，不能再修改") }
             try Self.ensureTags(db, tagIDs, residentID: id)
@@ -255,77 +259,92 @@ struct ResidentStore: Sendable {
 
     /// 入住: binds the person to another house as well (a person may own one house and live in
     /// another). A moved-out person becomes active again.
-    func addResidence(_ id: Int64, houseID: Int64, relation: String, startedOn: String, scope: Scope,
+    func addResidence(_ id: Int64, houseID: Int64, relation: String, startedOn: String, principal: Principal?,
                       by actor: AuditActor) throws {
         try database.write { db in
-            let (current, house) = try Self.prepareMove(db, id, houseID: houseID, relation: relation, scope: scope)
-            let before = try ResidentSnapshot.load(db, id)
-            try db.execute(sql: "INSERT INTO residences (resident_id, house_id, relation, started_on) VALUES (?, ?, ?, ?)",
-                           arguments: [id, house.id, relation, startedOn])
+            let (current, house) = try Self.prepareMove(db, id, houseID: houseID, relation: relation, scope: principal?.scope ?? .nothing)
+            try Self.changeHomes(db, current, principal, actor: actor, action: "resident.move_in") { db in
+                try db.execute(sql: "INSERT INTO residences (resident_id, house_id, relation, started_on) VALUES (?, ?, ?, ?)",
+                               arguments: [id, house.id, relation, startedOn])
+            }
+        }
+    }
+
+    /// A change of someone's houses, audited as `action`. For someone moved out it is also the
+    /// transition back to active, through the gate (with its timeline row).
+    static func changeHomes(_ db: Database, _ current: ResidentRow, _ principal: Principal?, actor: AuditActor, action: String,
+                            _ change: (Database) throws -> Void) throws {
+        let id = current.id
+        func changeAndRecount(_ db: Database) throws {
+            try change(db)
             if !current.isActive {
                 try db.execute(sql: "UPDATE residents SET status = 'active' WHERE id = ?", arguments: [id])
             }
-            try Self.recomputeBuilding(db, id)
-            try AuditLog.record(db, actor: actor, action: "resident.move_in", entityType: "resident", entityId: id,
-                                before: before, after: try ResidentSnapshot.load(db, id))
+            try recomputeBuilding(db, id)
         }
+        if current.statusValue == .movedOut {
+            try StateChange.apply(db, principal, actor: actor, id: id, from: current.statusValue, gridPath: current.policyPath,
+                                  to: .active, action: action,
+                                  snapshot: { try ResidentSnapshot.load($0, id) }, change: changeAndRecount)
+            return
+        }
+        try Policy.require(principal, .manageResidents, gridPath: current.policyPath)
+        let before = try ResidentSnapshot.load(db, id)
+        try changeAndRecount(db)
+        try AuditLog.record(db, actor: actor, action: action, entityType: "resident", entityId: id,
+                            before: before, after: try ResidentSnapshot.load(db, id))
     }
 
     /// 换房: ends the current home residences (常住、户籍、租住; ownership stays) as `moved` on
     /// `startedOn` and starts the new one.
-    func move(_ id: Int64, houseID: Int64, relation: String, startedOn: String, scope: Scope, by actor: AuditActor) throws {
+    func move(_ id: Int64, houseID: Int64, relation: String, startedOn: String, principal: Principal?, by actor: AuditActor) throws {
         try database.write { db in
-            let (current, house) = try Self.prepareMove(db, id, houseID: houseID, relation: relation, scope: scope)
-            let before = try ResidentSnapshot.load(db, id)
+            let (current, house) = try Self.prepareMove(db, id, houseID: houseID, relation: relation, scope: principal?.scope ?? .nothing)
             let homes = Self.homeRelations.map { "'\($0)'" }.joined(separator: ", ")
             if let latest = try String.fetchOne(db, sql: """
                 SELECT max(started_on) FROM residences WHERE resident_id = ? AND ended_on IS NULL AND relation IN (\(homes))
                 """, arguments: [id]), latest > startedOn {
                 throw FieldErrors("started_on", "换房日期不能早于原住房的开始日期（\(latest)）")
             }
-            try db.execute(sql: """
-                UPDATE residences SET ended_on = ?, end_reason = 'moved'
-                WHERE resident_id = ? AND ended_on IS NULL AND relation IN (\(homes))
-                """, arguments: [startedOn, id])
-            try db.execute(sql: "INSERT INTO residences (resident_id, house_id, relation, started_on) VALUES (?, ?, ?, ?)",
-                           arguments: [id, house.id, relation, startedOn])
-            if !current.isActive {
-                try db.execute(sql: "UPDATE residents SET status = 'active' WHERE id = ?", arguments: [id])
+            try Self.changeHomes(db, current, principal, actor: actor, action: "resident.move") { db in
+                try db.execute(sql: """
+                    UPDATE residences SET ended_on = ?, end_reason = 'moved'
+                    WHERE resident_id = ? AND ended_on IS NULL AND relation IN (\(homes))
+                    """, arguments: [startedOn, id])
+                try db.execute(sql: "INSERT INTO residences (resident_id, house_id, relation, started_on) VALUES (?, ?, ?, ?)",
+                               arguments: [id, house.id, relation, startedOn])
             }
-            try Self.recomputeBuilding(db, id)
-            try AuditLog.record(db, actor: actor, action: "resident.move", entityType: "resident", entityId: id,
-                                before: before, after: try ResidentSnapshot.load(db, id))
         }
     }
 
     /// 迁出: ends every current residence as `moved_out`; the record stays, with its history.
-    func moveOut(_ id: Int64, endedOn: String, scope: Scope, by actor: AuditActor) throws {
+    func moveOut(_ id: Int64, endedOn: String, principal: Principal?, by actor: AuditActor) throws {
         try database.write { db in
-            let current = try ResidentRow.require(db, id, in: scope)
-            if current.isMerged { throw RecordConflict(message: "该记录已合并到其他记录，不能迁出") }
-            if current.isMovedOut { throw RecordConflict(message: "该居民已迁出，无需重复操作") }
-            if let latest = try String.fetchOne(db, sql: """
-                SELECT max(started_on) FROM residences WHERE resident_id = ? AND ended_on IS NULL
-                """, arguments: [id]), latest > endedOn {
-                throw FieldErrors("ended_on", "迁出日期不能早于入住日期（\(latest)）")
+            guard let current = try ResidentRow.find(db, id) else { throw NotFound() }
+            try StateChange.apply(db, principal, actor: actor, id: id, from: current.statusValue, gridPath: current.policyPath,
+                                  to: .movedOut, snapshot: { try ResidentSnapshot.load($0, id) }) { db in
+                if let latest = try String.fetchOne(db, sql: """
+                    SELECT max(started_on) FROM residences WHERE resident_id = ? AND ended_on IS NULL
+                    """, arguments: [id]), latest > endedOn {
+                    throw FieldErrors("ended_on", "迁出日期不能早于入住日期（\(latest)）")
+                }
+                try db.execute(sql: """
+                    UPDATE residences SET ended_on = ?, end_reason = 'moved_out' WHERE resident_id = ? AND ended_on IS NULL
+                    """, arguments: [endedOn, id])
+                try db.execute(sql: """
+                    UPDATE residents SET status = 'moved_out', building_id = NULL, updated_at = \(Timestamp.nowSQL) WHERE id = ?
+                    """, arguments: [id])
             }
-            let before = try ResidentSnapshot.load(db, id)
-            try db.execute(sql: """
-                UPDATE residences SET ended_on = ?, end_reason = 'moved_out' WHERE resident_id = ? AND ended_on IS NULL
-                """, arguments: [endedOn, id])
-            try db.execute(sql: """
-                UPDATE residents SET status = 'moved_out', building_id = NULL, updated_at = \(Timestamp.nowSQL) WHERE id = ?
-                """, arguments: [id])
-            try AuditLog.record(db, actor: actor, action: "resident.move_out", entityType: "resident", entityId: id,
-                                before: before, after: try ResidentSnapshot.load(db, id))
         }
     }
 
     /// Ends one current residence (sold the house, registered by mistake). The last one cannot
     /// end this way: that is a move-out.
-    func endResidence(_ id: Int64, residenceID: Int64, endedOn: String, reason: String, scope: Scope,
+    func endResidence(_ id: Int64, residenceID: Int64, endedOn: String, reason: String, principal: Principal?,
                       by actor: AuditActor) throws {
         try database.write { db in
+            try Policy.require(principal, .manageResidents)
+            let scope = principal?.scope ?? .nothing
             let current = try ResidentRow.require(db, id, in: scope)
             if current.isMerged { throw RecordConflict(message: "该记录已合并到其他记录，不能再修改") }
             guard let started = try String.fetchOne(db, sql: """
@@ -350,7 +369,8 @@ struct ResidentStore: Sendable {
     /// Folds the duplicate `otherID` into `keptID`: its residences (history copied, current ones
     /// ended as `merged` and started again on the kept record), tags and visits move over, a
     /// missing phone is taken, and the duplicate is marked `merged` into the kept record.
-    func merge(_ otherID: Int64, into keptID: Int64, scope: Scope, by actor: AuditActor) throws {
+    func merge(_ otherID: Int64, into keptID: Int64, principal: Principal?, by actor: AuditActor) throws {
+        let scope = principal?.scope ?? .nothing
         try database.write { db in
             guard keptID != otherID else { throw RecordConflict(message: "不能与自己合并") }
             let kept = try ResidentRow.require(db, keptID, in: scope)
@@ -358,70 +378,96 @@ struct ResidentStore: Sendable {
                 throw RecordConflict(message: "要合并的记录不存在或不在您的管辖范围内")
             }
             if kept.isMerged { throw RecordConflict(message: "当前记录已合并到其他记录，请在保留的记录上操作") }
-            if other.isMerged { throw RecordConflict(message: "要合并的记录已经合并过了") }
-            let before = MergeSnapshot(kept: try ResidentSnapshot.load(db, keptID), duplicate: try ResidentSnapshot.load(db, otherID))
-            let today = ChinaDate.today(database.clock.now)
-
-            // History first: the duplicate's ended residences are copied as they were.
-            try db.execute(sql: """
-                INSERT INTO residences (resident_id, house_id, relation, started_on, ended_on, end_reason)
-                SELECT ?, house_id, relation, started_on, ended_on, end_reason FROM residences
-                WHERE resident_id = ? AND ended_on IS NOT NULL ORDER BY id
-                """, arguments: [keptID, otherID])
-            // Current residences continue on the kept record, unless it has the same one already.
-            try db.execute(sql: """
-                INSERT INTO residences (resident_id, house_id, relation, started_on)
-                SELECT ?, x.house_id, x.relation, x.started_on FROM residences x
-                WHERE x.resident_id = ? AND x.ended_on IS NULL
-                  AND NOT EXISTS (SELECT 1 FROM residences k WHERE k.resident_id = ? AND k.house_id = x.house_id
-                                  AND k.relation = x.relation AND k.ended_on IS NULL)
-                ORDER BY x.id
-                """, arguments: [keptID, otherID, keptID])
-            try db.execute(sql: """
-                UPDATE residences SET ended_on = max(?, started_on), end_reason = 'merged' WHERE resident_id = ? AND ended_on IS NULL
-                """, arguments: [today, otherID])
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO resident_tags (resident_id, tag_id) SELECT ?, tag_id FROM resident_tags WHERE resident_id = ?
-                """, arguments: [keptID, otherID])
-            try db.execute(sql: "UPDATE visits SET resident_id = ? WHERE resident_id = ?", arguments: [keptID, otherID])
-            // An account linked to the duplicate follows the person, unless the kept record has one.
-            try db.execute(sql: """
-                UPDATE users SET resident_id = ? WHERE resident_id = ?
-                  AND NOT EXISTS (SELECT 1 FROM users WHERE resident_id = ?)
-                """, arguments: [keptID, otherID, keptID])
-
-            var notes = kept.notes
-            let otherNotes = other.notes.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !otherNotes.isEmpty && !notes.contains(otherNotes) {
-                let addition = (notes.isEmpty ? "" : "\n") + "（合并自 \(other.name)）" + otherNotes
-                notes = String((notes + addition).prefix(2000))
+            func snapshot(_ db: Database) throws -> MergeSnapshot {
+                MergeSnapshot(kept: try ResidentSnapshot.load(db, keptID), duplicate: try ResidentSnapshot.load(db, otherID))
             }
-            let phone = kept.phone ?? other.phone
-            try db.execute(sql: """
-                UPDATE residents SET phone = ?, phone_rev = ?, separated = ?, notes = ?,
-                       status = CASE WHEN EXISTS (SELECT 1 FROM residences x WHERE x.resident_id = residents.id AND x.ended_on IS NULL)
-                                     THEN 'active' ELSE status END,
-                       updated_at = \(Timestamp.nowSQL)
-                WHERE id = ?
-                """, arguments: [phone, phone.map(TailKey.of), (kept.separated || other.separated) ? 1 : 0, notes, keptID])
-            try db.execute(sql: """
-                UPDATE residents SET status = 'merged', merged_into_id = ?, building_id = NULL, updated_at = \(Timestamp.nowSQL)
-                WHERE id = ?
-                """, arguments: [keptID, otherID])
-            try Self.recomputeBuilding(db, keptID)
-
-            let after = MergeSnapshot(kept: try ResidentSnapshot.load(db, keptID), duplicate: try ResidentSnapshot.load(db, otherID))
-            // One entry on each record, so both pages show the merge in their history.
+            let before = try snapshot(db)
+            // The duplicate's change (and its audit entry) goes through the gate; the kept
+            // record gets its own entry below, so both pages show the merge in their history.
+            try StateChange.apply(db, principal, actor: actor, id: otherID, from: other.statusValue, gridPath: other.policyPath,
+                                  to: .merged, snapshot: snapshot) { db in
+                try Self.fold(db, otherID, into: kept, other: other, clock: database.clock)
+            }
             try AuditLog.record(db, actor: actor, action: "resident.merge", entityType: "resident", entityId: keptID,
-                                before: before, after: after)
-            try AuditLog.record(db, actor: actor, action: "resident.merge", entityType: "resident", entityId: otherID,
-                                before: before, after: after)
+                                before: before, after: try snapshot(db))
         }
+    }
+
+    /// The rows of a merge: history, current residences, tags, visits, account, notes, status.
+    private static func fold(_ db: Database, _ otherID: Int64, into kept: ResidentRow, other: ResidentRow, clock: Clock) throws {
+        let keptID = kept.id
+        let today = ChinaDate.today(clock.now)
+
+        // History first: the duplicate's ended residences are copied as they were.
+        try db.execute(sql: """
+            INSERT INTO residences (resident_id, house_id, relation, started_on, ended_on, end_reason)
+            SELECT ?, house_id, relation, started_on, ended_on, end_reason FROM residences
+            WHERE resident_id = ? AND ended_on IS NOT NULL ORDER BY id
+            """, arguments: [keptID, otherID])
+        // Current residences continue on the kept record, unless it has the same one already.
+        try db.execute(sql: """
+            INSERT INTO residences (resident_id, house_id, relation, started_on)
+            SELECT ?, x.house_id, x.relation, x.started_on FROM residences x
+            WHERE x.resident_id = ? AND x.ended_on IS NULL
+              AND NOT EXISTS (SELECT 1 FROM residences k WHERE k.resident_id = ? AND k.house_id = x.house_id
+                              AND k.relation = x.relation AND k.ended_on IS NULL)
+            ORDER BY x.id
+            """, arguments: [keptID, otherID, keptID])
+        try db.execute(sql: """
+            UPDATE residences SET ended_on = max(?, started_on), end_reason = 'merged' WHERE resident_id = ? AND ended_on IS NULL
+            """, arguments: [today, otherID])
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO resident_tags (resident_id, tag_id) SELECT ?, tag_id FROM resident_tags WHERE resident_id = ?
+            """, arguments: [keptID, otherID])
+        try db.execute(sql: "UPDATE visits SET resident_id = ? WHERE resident_id = ?", arguments: [keptID, otherID])
+        // An account linked to the duplicate follows the person, unless the kept record has one.
+        try db.execute(sql: """
+            UPDATE users SET resident_id = ? WHERE resident_id = ?
+              AND NOT EXISTS (SELECT 1 FROM users WHERE resident_id = ?)
+            """, arguments: [keptID, otherID, keptID])
+
+        var notes = kept.notes
+        let otherNotes = other.notes.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !otherNotes.isEmpty && !notes.contains(otherNotes) {
+            let addition = (notes.isEmpty ? "" : "\n") + "（合并自 \(other.name)）" + otherNotes
+            notes = String((notes + addition).prefix(2000))
+        }
+        let phone = kept.phone ?? other.phone
+        try db.execute(sql: """
+            UPDATE residents SET phone = ?, phone_rev = ?, separated = ?, notes = ?,
+                   status = CASE WHEN EXISTS (SELECT 1 FROM residences x WHERE x.resident_id = residents.id AND x.ended_on IS NULL)
+                                 THEN 'active' ELSE status END,
+                   updated_at = \(Timestamp.nowSQL)
+            WHERE id = ?
+            """, arguments: [phone, phone.map(TailKey.of), (kept.separated || other.separated) ? 1 : 0, notes, keptID])
+        try db.execute(sql: """
+            UPDATE residents SET status = 'merged', merged_into_id = ?, building_id = NULL, updated_at = \(Timestamp.nowSQL)
+            WHERE id = ?
+            """, arguments: [keptID, otherID])
+        try Self.recomputeBuilding(db, keptID)
     }
 
     struct MergeSnapshot: Encodable {
         let kept: ResidentSnapshot?
         let duplicate: ResidentSnapshot?
+    }
+
+    // MARK: - Export
+
+    /// The audit entry of a CSV export, written before the file streams: `resident.export` when
+    /// masked, `resident.reveal_export` with the reason when full values were asked for. Both
+    /// name the filter, the scope and the number of residents.
+    func recordExport(_ query: ResidentSearchQuery, filter: ResidentFilter, disclosure: Disclosure, principal: Principal?,
+                      by actor: AuditActor) throws {
+        try database.write { db in
+            guard Policy.decide(principal, .exportResidents) == .allow,
+                  disclosure.isMasked || Policy.decide(principal, .revealPersonalData) == .allow else { throw Forbidden() }
+            let residents = try query.count(db)
+            let entry = ResidentExport.AuditRecord(filter: filter.auditRecord, scope: principal?.scope.path, masked: disclosure.isMasked,
+                                                   reason: disclosure.reason, residents: residents)
+            try AuditLog.record(db, actor: actor, action: disclosure.isMasked ? "resident.export" : "resident.reveal_export",
+                                entityType: nil, entityId: nil, before: nil as ResidentExport.AuditRecord?, after: entry)
+        }
     }
 
     // MARK: - Reveal and visits
@@ -456,8 +502,11 @@ struct ResidentStore: Sendable {
     }
 
     /// 走访: records a visit to a key-group resident.
-    func addVisit(_ id: Int64, visitedOn: String, note: String, userID: Int64, scope: Scope, by actor: AuditActor) throws -> Int64 {
+    func addVisit(_ id: Int64, visitedOn: String, note: String, userID: Int64, principal: Principal?,
+                  by actor: AuditActor) throws -> Int64 {
         try database.write { db in
+            try Policy.require(principal, .visitKeyGroups)
+            let scope = principal?.scope ?? .nothing
             let current = try ResidentRow.require(db, id, in: scope)
             if !current.isActive { throw RecordConflict(message: current.isMerged ? "该记录已合并，请在保留的记录上登记走访" : "该居民已迁出，不能再登记走访") }
             let keyGroup = try Bool.fetchOne(db, sql: """

@@ -25,7 +25,7 @@ enum ResidentSearch {
 
     static func list(_ ctx: Context) throws -> HTTPResponse {
         let filter = ResidentFilter(query: ctx.query)
-        let scopePath = ctx.principal?.scope.path
+        let scopePath = ctx.scope.path
         let today = ChinaDay.of(ctx.clock.now)
         let text = SearchText(filter.q)
         let refusal = NumberSearch.refusal(ctx, text)
@@ -56,6 +56,8 @@ enum ResidentSearch {
         data["canCreate"] = ctx.may(.manageResidents)
         data["canImport"] = ctx.may(.importResidents)
         data["canExport"] = ctx.may(.exportResidents)
+        data["canRevealExport"] = ctx.may(.exportResidents) && ctx.may(.revealPersonalData)
+        data["exportFields"] = filter.queryItems.map { ["name": $0.name, "value": $0.value] }
         let queryString = filter.queryString
         data["exportURL"] = "/residents/export.csv" + (queryString.isEmpty ? "" : "?" + queryString)
         return try ctx.render("residents/search/index", title: "居民", data, status: refusal?.status ?? .ok)
