@@ -58,6 +58,24 @@ CREATE TABLE party_members (
 CREATE INDEX party_members_grid ON party_members (grid_id, id);
 CREATE INDEX party_members_branch ON party_members (branch_id, id);
 
+-- The members' names for the member list's name search: a derived index kept by triggers (the
+-- name itself lives in residents), so a search scans 80,000 short rows instead of reading
+-- 80,000 residents scattered over a million.
+CREATE TABLE member_names (
+    member_id INTEGER PRIMARY KEY REFERENCES party_members (id),
+    name      TEXT NOT NULL
+) STRICT;
+
+CREATE TRIGGER party_members_name AFTER INSERT ON party_members
+BEGIN
+    INSERT INTO member_names (member_id, name) SELECT NEW.id, name FROM residents WHERE id = NEW.resident_id;
+END;
+
+CREATE TRIGGER residents_member_name AFTER UPDATE OF name ON residents
+BEGIN
+    UPDATE member_names SET name = NEW.name WHERE member_id = (SELECT id FROM party_members WHERE resident_id = NEW.id);
+END;
+
 -- 联户: the households a 党员中心户 looks after.
 CREATE TABLE member_households (
     member_id INTEGER NOT NULL REFERENCES party_members (id),

@@ -261,12 +261,12 @@ import Web
         #expect(!(try coordinator.get("/members/export.csv").text.contains(number)))
         #expect(try coordinator.get("/members/export.csv?full=1&reason=" + encoded("办理业务")).status == 403)
         #expect(try w.staff.get("/members/export.csv?full=1").status == 422, "a reason is required")
-        let full = try w.staff.get("/members/export.csv?full=1&reason=" + encoded("其他") + "&reason_other=" + encoded("报送组织部"))
+        let full = try w.staff.get("/members/export.csv?full=1&reason=" + encoded("报送组织部"))
         #expect(full.text.contains(number))
         let reason = try w.app.database.read { db in
             try String.fetchOne(db, sql: "SELECT json_extract(after_json, '$.reason') FROM audit_log WHERE action = 'member.export_full'")
         }
-        #expect(reason == "其他：报送组织部")
+        #expect(reason == "报送组织部")
         let ledger = try w.staff.get("/members/ledger")
         #expect(ledger.status == 200)
         #expect(ledger.text.contains("阳光小区") && ledger.text.contains(Mask.idNumber(number)) && !ledger.text.contains(number))
@@ -282,6 +282,12 @@ import Web
         #expect(try coordinator.get("/members?q=" + number).status == 403)
         #expect(try w.staff.get("/members?q=" + number).text.contains("搜索甲"))
         #expect(try w.count("SELECT count(*) FROM audit_log WHERE action = 'member.search_full_number'") == 1)
+        // The name index follows a rename of the resident.
+        try w.app.database.write { db in
+            try db.execute(sql: "UPDATE residents SET name = '改名乙' WHERE name = '搜索甲'")
+        }
+        #expect(try w.staff.get("/members?q=" + encoded("改名")).text.contains("改名乙"))
+        #expect(!(try w.staff.get("/members?q=" + encoded("搜索")).text.contains("改名乙")))
         // The resident picker of the new-member form too.
         #expect(try w.staff.get("/members/new?q=" + String(number.suffix(7))).text.contains("请输入后 4 位或完整号码"))
     }

@@ -10,12 +10,14 @@ import Web
 
 /// `/branches…`: the tree of party organisations in scope, a new one, and one with its members.
 enum BranchPages {
-    /// Branches whose grid node lies in scope, in tree order.
-    static func inScope(_ db: Database, scope: Scope) throws -> [Row] {
+    /// Branches whose grid node lies in scope, in tree order; with their member counts for the
+    /// branch list (a form's options need none).
+    static func inScope(_ db: Database, scope: Scope, counts: Bool = false) throws -> [Row] {
         let c = scope.condition(on: "g.path")
+        let members = counts
+            ? "(SELECT count(*) FROM party_members m WHERE m.branch_id = b.id AND m.membership = 'active')" : "0"
         return try Row.fetchAll(db, sql: """
-            SELECT b.id, b.name, b.kind, b.secretary, b.path, b.parent_id, g.name AS grid_name,
-                   (SELECT count(*) FROM party_members m WHERE m.branch_id = b.id AND m.membership = 'active') AS members
+            SELECT b.id, b.name, b.kind, b.secretary, b.path, b.parent_id, g.name AS grid_name, \(members) AS members
             FROM branches b JOIN grids g ON g.id = b.grid_id WHERE \(c.sql) ORDER BY b.path LIMIT 2000
             """, arguments: StatementArguments(c.arguments))
     }
@@ -29,7 +31,7 @@ enum BranchPages {
 
     static func index(_ ctx: Context) throws -> HTTPResponse {
         let scope = ctx.scope
-        let rows = try ctx.database.read { db in try inScope(db, scope: scope) }
+        let rows = try ctx.database.read { db in try inScope(db, scope: scope, counts: true) }
         let data: [String: Any] = [
             "branches": rows.map { row -> [String: Any] in
                 let depth = (row["path"] as String).filter { $0 == "/" }.count - 2

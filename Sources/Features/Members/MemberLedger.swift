@@ -20,15 +20,14 @@ enum MemberLedger {
     static func export(_ ctx: Context) throws -> HTTPResponse {
         let filter = MemberFilter(query: ctx.query)
         let scope = ctx.scope
-        let full = ctx.query["full"] == "1"
-        var reason = ""
-        if full {
-            guard ctx.may(.revealPersonalData) else { throw HTTPError(.forbidden, "您的角色只能导出隐去号码的台账。") }
-            switch RevealReason.parse(choice: ctx.query["reason"] ?? "", other: ctx.query["reason_other"] ?? "") {
-            case .success(let text): reason = text
-            case .failure(let problem): throw HTTPError(.unprocessableContent, "导出完整号码：" + problem.message)
-            }
+        let disclosure: Disclosure
+        switch Disclosure.requested(full: ctx.query["full"] == "1", reason: ctx.query["reason"] ?? "",
+                                    mayReveal: ctx.may(.revealPersonalData)) {
+        case .success(let asked): disclosure = asked
+        case .failure(.notAllowed): throw HTTPError(.forbidden, Disclosure.Problem.notAllowed.message)
+        case .failure(let problem): throw HTTPError(.unprocessableContent, problem.message)
         }
+        let full = !disclosure.isMasked
         let query = MemberQuery(filter: filter, scope: scope, year: ctx.thisYear)
         if query.number == .partial { throw HTTPError(.badRequest, NumberQuery.refusal) }
         if query.number.isFullNumber && !ctx.may(.revealPersonalData) { throw HTTPError(.forbidden, "您的角色不能按完整号码查找党员。") }
@@ -38,11 +37,11 @@ enum MemberLedger {
         var csv = "\u{FEFF}" + CSVText.record(header)
         for member in rows {
             csv += CSVText.record([
-                CSVText.inert(member.name), full ? member.idNumber : Mask.idNumber(member.idNumber),
+                CSVText.inert(member.name), disclosure.idNumber(member.idNumber),
                 MemberVocabulary.label(member.status, in: MemberVocabulary.statuses),
                 MemberVocabulary.label(member.category, in: MemberVocabulary.categories), member.joinedOn ?? "",
                 CSVText.inert(member.branchName ?? ""), CSVText.inert(member.employer),
-                full ? (member.phone ?? "") : Mask.phone(member.phone),
+                disclosure.phone(member.phone),
             ])
         }
         try ctx.database.write { db in
@@ -50,7 +49,7 @@ enum MemberLedger {
             try AuditLog.record(db, actor: ctx.actor, action: full ? "member.export_full" : "member.export", entityType: nil,
                                 entityId: nil, before: nil as Exported?,
                                 after: Exported(filter: Dictionary(filter.queryItems.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
-                                                rows: rows.count, masked: !full, reason: full ? reason : nil))
+                                                rows: rows.count, masked: !full, reason: disclosure.reason))
         }
         var headers = HTTPHeaders()
         headers.add("Content-Type", "text/csv; charset=utf-8")

@@ -50,6 +50,8 @@ enum MemberPages {
         data["membershipOptions"] = FormState.options([("active", "在册"), ("transferred_out", "已转出"), ("all", "全部")],
                                                       selected: filter.membership)
         data["isFiltered"] = filter.isFiltered
+        data["canRevealExport"] = ctx.may(.revealPersonalData)
+        data["exportFields"] = filter.queryItems.map { ["name": $0.name, "value": $0.value] }
         data["year"] = ctx.thisYear
         data["canManage"] = ctx.may(.manageMembers)
         let queryString = FormData.encode(filter.queryItems.map { ($0.name, $0.value) })

@@ -103,23 +103,27 @@ struct MemberQuery {
             case .partial:
                 parts.append("0")
             case .none:
-                parts.append("EXISTS (SELECT 1 FROM residents r WHERE r.id = m.resident_id AND r.name LIKE ? ESCAPE '\\')")
+                parts.append("m.id IN (SELECT member_id FROM member_names WHERE name LIKE ? ESCAPE '\\')")
                 arguments.append("%" + likeEscaped(word) + "%")
             }
         }
         return (parts.joined(separator: " AND "), arguments)
     }
 
-    static let from = "FROM party_members m JOIN grids g ON g.id = m.grid_id"
+    /// The grid node is joined only when the scope or a grid filter asks for its path.
+    var from: String {
+        scope.path == nil && !scope.isNothing && filter.gridID == nil
+            ? "FROM party_members m" : "FROM party_members m JOIN grids g ON g.id = m.grid_id"
+    }
 
     func count(_ db: Database) throws -> Int {
         let c = condition
-        return try Int.fetchOne(db, sql: "SELECT count(*) \(Self.from) WHERE \(c.sql)", arguments: StatementArguments(c.arguments)) ?? 0
+        return try Int.fetchOne(db, sql: "SELECT count(*) \(from) WHERE \(c.sql)", arguments: StatementArguments(c.arguments)) ?? 0
     }
 
     func ids(_ db: Database, limit: Int, offset: Int) throws -> [Int64] {
         let c = condition
-        return try Int64.fetchAll(db, sql: "SELECT m.id \(Self.from) WHERE \(c.sql) ORDER BY m.id DESC LIMIT ? OFFSET ?",
+        return try Int64.fetchAll(db, sql: "SELECT m.id \(from) WHERE \(c.sql) ORDER BY m.id DESC LIMIT ? OFFSET ?",
                                   arguments: StatementArguments(c.arguments + [limit, offset]))
     }
 
