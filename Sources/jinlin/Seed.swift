@@ -106,6 +106,11 @@ struct Seed: ParsableCommand {
             print("")
             print("党员 members: \(result.members)，党组织 branches: \(result.branches)，双报到 reports: \(result.reports)，"
                   + "关联党员账号 linked member accounts: \(result.linkedAccounts)")
+            let communities = county.plan().compactMap { summary.gridIDs[$0.tree.code] }
+            let volunteering = try DemoVolunteering(seed: UInt64(seed), today: ChinaDay.of(database.clock.now))
+                .populate(database: database, communities: communities)
+            print("志愿服务队 teams: \(volunteering.teams)，岗位 posts: \(volunteering.posts)，活动 activities: \(volunteering.activities)，"
+                  + "报名 sign-ups: \(volunteering.signups)，记录时长 hour records: \(volunteering.hours)")
         }
         guard let rule else { return try seedMembers() }
 

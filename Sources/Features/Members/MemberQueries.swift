@@ -103,7 +103,11 @@ struct MemberQuery {
             case .partial:
                 parts.append("0")
             case .none:
-                parts.append("m.id IN (SELECT member_id FROM member_names WHERE name LIKE ? ESCAPE '\\')")
+                // A whole county scans the name index once; a smaller scope looks up its own members'
+                // names one by one (about a thousand in a community), not all eighty thousand.
+                parts.append(scope.path == nil
+                    ? "m.id IN (SELECT member_id FROM member_names WHERE name LIKE ? ESCAPE '\\')"
+                    : "EXISTS (SELECT 1 FROM member_names n WHERE n.member_id = m.id AND n.name LIKE ? ESCAPE '\\')")
                 arguments.append("%" + likeEscaped(word) + "%")
             }
         }
