@@ -204,7 +204,7 @@ enum ResidentDetail {
             return try render(ctx, row, revealError: problem.message, status: .unprocessableContent)
         }
         return try RecordResponses.perform(ctx, back: "/residents/\(row.id)") {
-            let value = try ctx.residentStore.reveal(row.id, field, reason: reason, scope: ctx.scope, by: ctx.actor)
+            let value = try ctx.residentStore.reveal(row.id, field, reason: reason, principal: ctx.principal, by: ctx.actor)
             var revealed: [String: String] = [:]
             if let value { revealed[field.rawValue] = value }
             return try render(ctx, row, revealed: revealed)

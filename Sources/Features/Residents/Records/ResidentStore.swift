@@ -478,9 +478,10 @@ struct ResidentStore: Sendable {
     }
 
     /// The full ID number or phone, with its audit entry (`resident.reveal_id` / `reveal_phone`).
-    func reveal(_ id: Int64, _ field: RevealField, reason: String, scope: Scope, by actor: AuditActor) throws -> String? {
+    func reveal(_ id: Int64, _ field: RevealField, reason: String, principal: Principal?, by actor: AuditActor) throws -> String? {
         try database.write { db in
-            let current = try ResidentRow.require(db, id, in: scope)
+            try Policy.require(principal, .revealPersonalData)
+            let current = try ResidentRow.require(db, id, in: principal?.scope ?? .nothing)
             let value = field == .idNumber ? current.idNumber : current.phone
             guard let value else { return nil }
             struct Revealed: Encodable { let field: String; let reason: String }
