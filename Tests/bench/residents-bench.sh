@@ -29,7 +29,7 @@
 # What it measures:
 #   1. seed: wall time, the seed's own summary (rows/s per table), database size, peak RSS
 #   2. search: /residents?q= for a 2-character name, a 3-character name, a phone tail
-#      (4 digits) and an ID tail (6 characters), over HTTP (p50/p95: curl time_total on one
+#      (4 digits) and an ID tail (4 characters: longer partial numbers are refused), over HTTP (p50/p95: curl time_total on one
 #      kept-alive connection, as a browser sends them, and a new TCP connection for each request
 #      from one client process, new-connection-get.py) and the same SQL run directly in the
 #      sqlite3 shell (CPU time per statement, p50/p95)
@@ -225,7 +225,7 @@ scope_sql="b.path >= $(sqlq "$LO") AND b.path < $(sqlq "$HI")"
 NAME2=$(sqlite3 "$DB" "SELECT r.name FROM residents r JOIN grids b ON b.id = r.building_id WHERE $scope_sql AND r.status = 'active' AND length(r.name) = 2 GROUP BY r.name ORDER BY count(*) DESC, r.name LIMIT 1")
 NAME3=$(sqlite3 "$DB" "SELECT r.name FROM residents r JOIN grids b ON b.id = r.building_id WHERE $scope_sql AND r.status = 'active' AND length(r.name) = 3 GROUP BY r.name ORDER BY count(*) DESC, r.name LIMIT 1")
 PHONE4=$(sqlite3 "$DB" "SELECT substr(r.phone, 8) FROM residents r JOIN grids b ON b.id = r.building_id WHERE $scope_sql AND r.phone IS NOT NULL ORDER BY r.id LIMIT 1 OFFSET 100")
-ID6=$(sqlite3 "$DB" "SELECT substr(r.id_number, 13) FROM residents r JOIN grids b ON b.id = r.building_id WHERE $scope_sql ORDER BY r.id LIMIT 1 OFFSET 200")
+ID4=$(sqlite3 "$DB" "SELECT substr(r.id_number, 15) FROM residents r JOIN grids b ON b.id = r.building_id WHERE $scope_sql ORDER BY r.id LIMIT 1 OFFSET 200")
 
 # Writes pending dirty pages (the seed's database, the import's WAL and checkpoint) to disk
 # before a phase is timed, so that a phase does not pay for the previous one's writeback: with
@@ -269,7 +269,7 @@ label_times() {
 }
 CORE='^SELECT (count[(][*][)]|r[.]id) FROM residents r'
 
-QUERIES="name2=$NAME2;name3=$NAME3;phone=$PHONE4;id=$ID6;list="
+QUERIES="name2=$NAME2;name3=$NAME3;phone=$PHONE4;id=$ID4;list="
 SQL_SCOPED=$WORK/sql-scoped.tsv
 SQL_COUNTY=$WORK/sql-county.tsv
 SQL_KIND="server's own SQL"
@@ -284,7 +284,7 @@ else
     SQL_KIND="PLACEHOLDER SQL"
     say "   SQL: PLACEHOLDER (capture skipped or failed; see $WORK/capture.log)"
     : > "$SQL_SCOPED"; : > "$SQL_COUNTY"
-    for spec in "name2:$NAME2" "name3:$NAME3" "phone:$PHONE4" "id:$ID6" "list:"; do
+    for spec in "name2:$NAME2" "name3:$NAME3" "phone:$PHONE4" "id:$ID4" "list:"; do
         placeholder_sql "${spec%%:*}" "${spec#*:}" scoped >> "$SQL_SCOPED"
         placeholder_sql "${spec%%:*}" "${spec#*:}" county >> "$SQL_COUNTY"
     done
@@ -372,7 +372,7 @@ say "== 2. search: /residents?q=… ($REQUESTS requests each, staff of $COMMUNIT
 settle
 
 sayf "   %-14s %6s %9s %9s %9s %9s %9s %9s %9s %7s %7s  %-8s %s\n" "query" "hits" "http p50" "http p95" "new p95" "sql p50" "sql p95" "core p50" "county" "ratio" "new" "HTTP" "term"
-for spec in "name2:$NAME2:2-char name" "name3:$NAME3:3-char name" "phone:$PHONE4:phone tail 4" "id:$ID6:ID tail 6"; do
+for spec in "name2:$NAME2:2-char name" "name3:$NAME3:3-char name" "phone:$PHONE4:phone tail 4" "id:$ID4:ID tail 4"; do
     IFS=: read -r kind term label <<< "$spec"
     [[ -n $term ]] || { say "   $label: no term found in scope; skipped"; continue; }
     q=$(urlencode "$term")
