@@ -182,7 +182,12 @@ import Web
         #expect(try member.post("/members/\(memberID)/report", [("employer", "县医院")]).status == 409, "already waiting")
         #expect(try w.staff.get("/members?reported=pending").text.contains("党员丁"))
         #expect(try w.staff.post("/members/\(memberID)/report/return", []).status == 422, "a reason is required")
-        #expect(try w.staff.post("/members/\(memberID)/report/confirm", [("grid_id", String(w.app.grid.id))]).status == 303)
+        try w.app.database.write { db in
+            try db.execute(sql: "INSERT INTO posts (id, category_id, grid_id, title, capacity) VALUES (900, 1, ?, '文明劝导岗', 1)",
+                           arguments: [w.app.grid.id])
+        }
+        #expect(try w.staff.post("/members/\(memberID)/report/confirm", [("grid_id", String(w.app.grid.id)), ("post_id", "900")]).status == 303)
+        #expect(try w.count("SELECT count(*) FROM post_holders WHERE post_id = 900 AND ended_on IS NULL") == 1, "placed in the post")
         #expect(try w.staff.post("/members/\(memberID)/report/confirm", []).status == 409)
         let placed = try w.app.database.read { db in
             try Int64.fetchOne(db, sql: "SELECT grid_id FROM party_members WHERE id = ?", arguments: [memberID])

@@ -202,7 +202,7 @@ struct VolunteerFixture {
         #expect(try f.count("SELECT count(*) FROM post_holders WHERE post_id = ? AND member_id = ? AND ended_on IS NULL", [postID, a.memberID]) == 1)
         var before = try f.snapshot()
         let twice = try a.client.post("/posts/\(postID)/claim")
-        #expect(twice.status == 409 && twice.text.contains("您已认领该岗位"))
+        #expect(twice.status == 409 && twice.text.contains("已认领该岗位"))
         let full = try b.client.post("/posts/\(postID)/claim")
         #expect(full.status == 409 && full.text.contains("名额已满"))
         #expect(try f.snapshot() == before)

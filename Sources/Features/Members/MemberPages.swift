@@ -282,6 +282,7 @@ enum MemberPages {
                 data["roleOptions"] = FormState.options(MemberVocabulary.roles.map { ($0.code, $0.label) }, selected: Set(member.roles))
                 data["branchOptions"] = try BranchPages.options(db, scope: scope, selected: member.branchID)
                 data["gridOptions"] = try gridOptions(db, scope: scope, selected: member.gridID, kinds: ["grid", "building"])
+                data["postOptions"] = try postOptions(db, scope: scope)
             }
             return data
         }
@@ -344,6 +345,18 @@ enum MemberPages {
         } catch let errors as FieldErrors {
             throw HTTPError(.unprocessableContent, errors.errors.values.sorted().first ?? "用户名有误")
         }
+    }
+
+    /// Active posts in scope with places left, for placing a member when confirming a 双报到.
+    static func postOptions(_ db: Database, scope: Scope) throws -> [any TemplateRecord] {
+        let c = scope.condition(on: "g.path")
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT p.id, p.title, g.name AS grid, p.capacity - (SELECT count(*) FROM post_holders h WHERE h.post_id = p.id AND h.ended_on IS NULL) AS free
+            FROM posts p JOIN grids g ON g.id = p.grid_id WHERE p.active = 1 AND \(c.sql) ORDER BY g.path, p.title LIMIT 300
+            """, arguments: StatementArguments(c.arguments))
+        return FormState.options(rows.filter { ($0["free"] as Int? ?? 0) > 0 }.map {
+            (String($0["id"] as Int64), "\($0["grid"] as String) · \($0["title"] as String)（余 \($0["free"] as Int) 个名额）")
+        }, selected: nil as String?)
     }
 
     // MARK: - Roles and 联户
@@ -423,9 +436,11 @@ enum MemberPages {
     static func decideReport(_ ctx: Context, confirm: Bool) throws -> HTTPResponse {
         let id = try ctx.request.id()
         let gridID = ctx.form["grid_id"].flatMap(canonicalID)
+        let postID = ctx.form["post_id"].flatMap(canonicalID)
         let reason = ctx.text("reason")
         return try ctx.memberAction(back: "/members/\(id)", success: confirm ? "已确认报到。" : "已退回报到。") {
-            try ctx.memberStore.decideReport(id, confirm: confirm, gridID: gridID, reason: reason, principal: ctx.principal, by: ctx.actor)
+            try ctx.memberStore.decideReport(id, confirm: confirm, gridID: gridID, postID: postID, reason: reason,
+                                             principal: ctx.principal, by: ctx.actor)
         }
     }
 

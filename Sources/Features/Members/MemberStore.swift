@@ -352,7 +352,8 @@ struct MemberStore: Sendable {
     }
 
     /// Staff confirm a submitted report, placing the member in a grid of their scope.
-    func decideReport(_ id: Int64, confirm: Bool, gridID: Int64?, reason: String, principal: Principal?, by actor: AuditActor) throws {
+    func decideReport(_ id: Int64, confirm: Bool, gridID: Int64?, postID: Int64? = nil, reason: String, principal: Principal?,
+                      by actor: AuditActor) throws {
         try database.write { db in
             let member = try Self.member(db, id, principal, .manageMembers)
             let year = self.year
@@ -372,14 +373,26 @@ struct MemberStore: Sendable {
                 }
                 try db.execute(sql: "UPDATE party_members SET grid_id = ?, updated_at = ? WHERE id = ?", arguments: [gridID, at, id])
             }
+            if confirm, let postID {
+                guard let path = try String.fetchOne(db, sql: "SELECT g.path FROM posts p JOIN grids g ON g.id = p.grid_id WHERE p.id = ?",
+                                                     arguments: [postID]), principal?.scope.contains(path) == true else {
+                    throw FieldErrors("post_id", "所选岗位不存在或不在您的管辖范围内")
+                }
+                do {
+                    try PostHolding.take(db, postID: postID, memberID: id, on: ChinaDate.today(clock.now))
+                } catch let problem as PostHolding.Problem {
+                    throw MemberRefusal.conflict(problem.message)
+                }
+            }
             try db.execute(sql: """
                 UPDATE member_reports SET status = ?, reason = ?, decided_at = ?, decided_by = ? WHERE member_id = ? AND year = ?
                 """, arguments: [confirm ? "confirmed" : "returned", reason, at, actor.userID, id, year])
             try Self.event(db, member: id, kind: confirm ? "report_confirmed" : "report_returned", note: reason, at: at, actor: actor)
-            struct Decided: Encodable { let year: Int; let status: String; let reason: String; let grid_id: Int64? }
+            struct Decided: Encodable { let year: Int; let status: String; let reason: String; let grid_id: Int64?; let post_id: Int64? }
             try AuditLog.record(db, actor: actor, action: confirm ? "member.report_confirm" : "member.report_return",
                                 entityType: "member", entityId: member.id, before: nil as Decided?,
-                                after: Decided(year: year, status: confirm ? "confirmed" : "returned", reason: reason, grid_id: gridID))
+                                after: Decided(year: year, status: confirm ? "confirmed" : "returned", reason: reason, grid_id: gridID,
+                                              post_id: confirm ? postID : nil))
         }
     }
 

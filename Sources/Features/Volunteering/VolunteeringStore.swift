@@ -278,21 +278,17 @@ struct VolunteeringStore: Sendable {
     func claimPost(_ postID: Int64, by actor: VolunteerActor) throws {
         try database.write { db in
             guard let post = try Row.fetchOne(db, sql: """
-                SELECT p.title, p.capacity, p.active, g.path FROM posts p JOIN grids g ON g.id = p.grid_id WHERE p.id = ?
+                SELECT p.title, g.path FROM posts p JOIN grids g ON g.id = p.grid_id WHERE p.id = ?
                 """, arguments: [postID]) else { throw VolunteerRefusal.outOfScope }
             try Self.check(actor, .joinVolunteering, path: post["path"])
             guard let memberID = try Self.identity(db, actor).memberID else {
                 throw VolunteerRefusal(.forbidden, "只有已登记的党员可以认领岗位，请联系社区工作人员。")
             }
-            guard post["active"] as Int64 == 1 else { throw VolunteerRefusal(.conflict, "该岗位已停用，不能认领。") }
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM post_holders WHERE post_id = ? AND member_id = ? AND ended_on IS NULL",
-                                 arguments: [postID, memberID]) == true {
-                throw VolunteerRefusal(.conflict, "您已认领该岗位。")
+            do {
+                try PostHolding.take(db, postID: postID, memberID: memberID, on: ChinaDate.today(now))
+            } catch let problem as PostHolding.Problem {
+                throw VolunteerRefusal(.conflict, problem.message)
             }
-            let held = try Int.fetchOne(db, sql: "SELECT count(*) FROM post_holders WHERE post_id = ? AND ended_on IS NULL", arguments: [postID]) ?? 0
-            guard held < post["capacity"] as Int else { throw VolunteerRefusal(.conflict, "该岗位名额已满（\(held) 人），请选择其他岗位。") }
-            try db.execute(sql: "INSERT INTO post_holders (post_id, member_id, started_on) VALUES (?, ?, ?)",
-                           arguments: [postID, memberID, ChinaDate.today(now)])
             try Self.audit(db, actor, "post.claim", "post", postID, after: ["memberID": String(memberID)])
         }
     }
