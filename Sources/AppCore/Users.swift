@@ -137,23 +137,23 @@ public struct UserStore: Sendable {
     /// Inserts a validated account with its audit entry, inside the caller's transaction (a
     /// feature that creates an account as part of a larger change, like a member's account).
     public static func insert(_ db: Database, _ new: NewUser, hash: String, by actor: AuditActor) throws -> User {
-            let username = new.username.trimmingCharacters(in: .whitespaces)
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM users WHERE username = ?)", arguments: [username]) == true {
-                throw FieldErrors("username", "用户名“\(username)”已被使用")
-            }
-            if let scope = new.scopeGridID, try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM grids WHERE id = ?)", arguments: [scope]) != true {
-                throw FieldErrors("scope_grid_id", "所选网格节点不存在")
-            }
-            try db.execute(sql: """
-                INSERT INTO users (username, display_name, password_hash, role, scope_grid_id, must_change_password, resident_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [username, new.displayName.trimmingCharacters(in: .whitespaces), hash, new.role.rawValue,
-                                 new.role == .admin ? nil : new.scopeGridID, new.mustChangePassword ? 1 : 0, new.residentID])
-            let id = db.lastInsertedRowID
-            guard let user = try Self.find(db, id: id) else { throw StorageDecodingError(message: "user \(id) vanished") }
-            try AuditLog.record(db, actor: actor, action: "user.create", entityType: "user", entityId: id,
-                                before: nil as User.Snapshot?, after: user.snapshot)
-            return user
+        let username = new.username.trimmingCharacters(in: .whitespaces)
+        if try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM users WHERE username = ?)", arguments: [username]) == true {
+            throw FieldErrors("username", "用户名“\(username)”已被使用")
+        }
+        if let scope = new.scopeGridID, try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM grids WHERE id = ?)", arguments: [scope]) != true {
+            throw FieldErrors("scope_grid_id", "所选网格节点不存在")
+        }
+        try db.execute(sql: """
+            INSERT INTO users (username, display_name, password_hash, role, scope_grid_id, must_change_password, resident_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [username, new.displayName.trimmingCharacters(in: .whitespaces), hash, new.role.rawValue,
+                             new.role == .admin ? nil : new.scopeGridID, new.mustChangePassword ? 1 : 0, new.residentID])
+        let id = db.lastInsertedRowID
+        guard let user = try Self.find(db, id: id) else { throw StorageDecodingError(message: "user \(id) vanished") }
+        try AuditLog.record(db, actor: actor, action: "user.create", entityType: "user", entityId: id,
+                            before: nil as User.Snapshot?, after: user.snapshot)
+        return user
     }
 
     public func update(_ id: Int64, displayName: String, role: Role, scopeGridID: Int64?, by actor: AuditActor) throws -> User {

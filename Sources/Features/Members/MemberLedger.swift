@@ -151,7 +151,7 @@ enum MemberLedger {
                         LEFT JOIN party_members m ON m.resident_id = r.id WHERE r.id_number = ?
                         """, arguments: [id.value])
                     if let found = resident {
-                        if !(found["path"] as String?).map(scope.contains).orFalse || found["status"] as String != "active" {
+                        if !((found["path"] as String?).map(scope.contains) ?? false) || found["status"] as String != "active" {
                             problems.append("该身份证号的居民不在您的管辖范围内，或已迁出")
                             resident = nil
                         } else if found["name"] as String != name {
@@ -256,10 +256,6 @@ enum MemberLedger {
         if names[path] == nil { names[path] = try String.fetchOne(db, sql: "SELECT name FROM grids WHERE path = ?", arguments: [path]) }
         return path
     }
-}
-
-extension Optional where Wrapped == Bool {
-    var orFalse: Bool { self ?? false }
 }
 
 extension MemberStore {
