@@ -414,8 +414,13 @@ public struct HTTPRequestParser: Sendable {
 
     private func splitTarget(method: String, target: String) throws(HTTPParseError) -> (String, String) {
         if target == "*" {
-            guard method == "OPTIONS" else { throw .bad("asterisk-form is only for OPTIONS") }
-            return ("*", "")
+            if method == "OPTIONS" { return ("*", "") }
+            // A method this server knows, sent to "*", is malformed (RFC 9112 §3.2.4); a method
+            // it does not know (M-SEARCH, an SSDP probe) is a well-formed request it does not
+            // implement (RFC 9110 §9.1, §15.6.2).
+            let known = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "CONNECT", "TRACE"]
+            throw known.contains(method) ? .bad("asterisk-form is only for OPTIONS")
+                : HTTPParseError(.notImplemented, "method \(method.prefix(20)) not implemented")
         }
         var rest = Substring(target)
         if !target.hasPrefix("/") {

@@ -35,6 +35,17 @@ struct ParserTests {
         return head
     }
 
+    /// Methods are tokens (RFC 9110 §9.1): any tchar method parses; an unknown one sent to "*"
+    /// (an SSDP M-SEARCH probe) is not implemented (501), a known one there is malformed (400).
+    @Test func methodsAreTokens() throws {
+        #expect(try head("M-SEARCH / HTTP/1.1\r\nHost: x\r\n\r\n").method.rawValue == "M-SEARCH")
+        #expect(try head("X_Y.Z~1!#$%&'*+^`| / HTTP/1.1\r\nHost: x\r\n\r\n").method.rawValue == "X_Y.Z~1!#$%&'*+^`|")
+        #expect(parse("M-SEARCH * HTTP/1.1\r\nHost: x\r\nMAN: \"ssdp:discover\"\r\n\r\n").error?.status == .notImplemented)
+        #expect(parse("GET * HTTP/1.1\r\nHost: x\r\n\r\n").error?.status == .badRequest)
+        #expect(try head("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n").path == "*")
+        #expect(parse("M(SEARCH / HTTP/1.1\r\nHost: x\r\n\r\n").error?.status == .badRequest, "( is no tchar")
+    }
+
     @Test func simpleGetWithQuery() throws {
         let h = try head("GET /residents?q=%E7%8E%8B&page=2 HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(h.method == .get)
