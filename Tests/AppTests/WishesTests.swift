@@ -307,6 +307,9 @@ enum TestImages {
         let claimed = try f.snapshot()
         #expect(try second.client.post("/wishes/\(id)/release", [("reason", "没空")]).status == 403, "not their claim")
         #expect(try second.client.post("/wishes/\(id)/complete", [("note", "完成")]).status == 403)
+        #expect(try WishFixture.complete(second.client, id, photo: TestImages.jpegWithGPS()).status == 403)
+        let photos = (try? FileManager.default.contentsOfDirectory(atPath: app.directory.appendingPathComponent("photos").path)) ?? []
+        #expect(photos.isEmpty, "a refused upload never reaches the disk")
         #expect(try wisher.client.post("/wishes/\(id)/cancel").status == 409, "no cancel once claimed")
         #expect(try member.client.post("/wishes/\(id)/release").status == 422, "a reason is needed")
         #expect(try staff.post("/wishes/\(id)/rate", [("rating", "5")]).status == 409)

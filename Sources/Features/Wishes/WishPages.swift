@@ -352,6 +352,11 @@ enum WishPages {
 
     static func complete(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
+        // Decide before anything reaches the disk: only the claimant of a claimed wish uploads.
+        // (The store decides again inside its transaction.)
+        let wish = try ctx.database.read { db in try WishStore.load(db, id) }
+        try Policy.require(ctx.principal, .claimWishes, gridPath: wish.gridPath, ownerID: wish.claimantUserID, ownerOnly: true)
+        guard wish.state == .claimed else { throw Conflict(WishStatus.refusal(from: wish.state, to: .completed)) }
         var photo: StoredPhoto?
         if let file = ctx.multipart?.file("photo"), file.size > 0 {
             guard file.size <= PhotoFiles.maxBytes else { throw HTTPError(.contentTooLarge, "照片不能超过 5 MB，请压缩后重新上传。") }
