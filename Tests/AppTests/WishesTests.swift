@@ -193,6 +193,7 @@ enum TestImages {
         let code = try app.database.read { db in try String.fetchOne(db, sql: "SELECT code FROM wishes WHERE id = ?", arguments: [id]) ?? "" }
         #expect(try member.client.get("/w/\(code.lowercased())").header("location") == "/wishes/\(id)")
         #expect(try member.client.get("/w/ZZZZZZ").status == 404)
+        #expect(try member.client.get("/w?code=\(code.lowercased())").header("location") == "/w/\(code)")
 
         #expect(try member.client.post("/wishes/\(id)/claim").status == 303)
         #expect(try f.status(id) == "claimed")
@@ -263,6 +264,30 @@ enum TestImages {
         }
         #expect(note?.contains("工作人员代居民评价") == true)
         #expect(try staff.get("/wishes/\(id)").text.contains("工作人员代居民评价"))
+    }
+
+    @Test func staffRejectWithAReasonAndWisherOrStaffCancelBeforeAClaim() throws {
+        let app = try TestApp()
+        let f = WishFixture(app: app)
+        let staff = try app.signedIn(.staff)
+        let wisher = try f.resident()
+        let rejected = try f.post(wisher, title: "想要一台新电视")
+        #expect(try staff.post("/wishes/\(rejected)/reject", [("reason", "超出微心愿范围")]).status == 303)
+        #expect(try f.status(rejected) == "rejected")
+        #expect(try wisher.client.get("/wishes/\(rejected)").text.contains("超出微心愿范围"))
+        #expect(try f.count("SELECT count(*) FROM notifications WHERE user_id = ? AND text LIKE '%超出微心愿范围%'", [wisher.userID]) == 1)
+
+        let mine = try f.post(wisher, title: "借一把梯子")
+        #expect(try staff.post("/wishes/\(mine)/approve").status == 303)
+        #expect(try wisher.client.post("/wishes/\(mine)/cancel", [("reason", "已经借到了")]).status == 303)
+        #expect(try f.status(mine) == "cancelled")
+        let theirs = try f.post(wisher, title: "代买药品")
+        #expect(try staff.post("/wishes/\(theirs)/cancel").status == 303)
+        #expect(try f.status(theirs) == "cancelled")
+        #expect(try app.auditCount(action: "wish.cancel") == 2)
+        #expect(try app.auditCount(action: "wish.reject") == 1)
+        let member = try f.volunteers.member("马志远")
+        #expect(try member.client.get("/wishes").text.contains("借一把梯子") == false, "cancelled wishes leave the board")
     }
 
     // MARK: - Refusals write nothing

@@ -223,6 +223,15 @@ enum WishPages {
 
     static func show(_ ctx: Context) throws -> HTTPResponse { try show(ctx, phone: nil) }
 
+    /// The board's "open by code" box: `/w?code=4L3SUS` goes to `/w/4L3SUS`.
+    static func codeForm(_ ctx: Context) throws -> HTTPResponse {
+        let code = String((ctx.query["code"] ?? "").trimmingCharacters(in: .whitespaces).uppercased().prefix(12))
+        guard !code.isEmpty, code.allSatisfy({ WishStore.codeAlphabet.contains($0) }) else {
+            throw HTTPError(.notFound, "没有这个心愿编号，请核对心愿墙上的 6 位编号。")
+        }
+        return ctx.redirect("/w/\(code)")
+    }
+
     static func byCode(_ ctx: Context) throws -> HTTPResponse {
         let code = String((ctx.request.parameters["code"] ?? "").uppercased().prefix(12))
         guard let id = try ctx.database.read({ db in try Int64.fetchOne(db, sql: "SELECT id FROM wishes WHERE code = ?", arguments: [code]) })

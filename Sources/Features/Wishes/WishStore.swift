@@ -136,7 +136,7 @@ struct WishStore: Sendable {
         while true {
             let token = Array(randomToken(bytes: 8).utf8)
             let code = String(token.prefix(6).map { codeAlphabet[Int($0) % codeAlphabet.count] })
-            if try !Bool(Int.fetchOne(db, sql: "SELECT 1 FROM wishes WHERE code = ?", arguments: [code]) != nil) { return code }
+            if try Int.fetchOne(db, sql: "SELECT 1 FROM wishes WHERE code = ?", arguments: [code]) == nil { return code }
         }
     }
 

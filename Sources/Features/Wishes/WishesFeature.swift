@@ -42,6 +42,7 @@ public enum WishesFeature {
             "GET /wishes/:id": everyone,
             "GET /wishes/:id/photo": everyone,
             "GET /w/:code": everyone,
+            "GET /w": everyone,
             "POST /wishes/:id/approve": reviewers,
             "POST /wishes/:id/reject": reviewers,
             "POST /wishes/:id/claim": members,
@@ -62,6 +63,7 @@ public enum WishesFeature {
         routes.get("/wishes/:id", .viewWishes) { try WishPages.show($0) }
         routes.get("/wishes/:id/photo", .viewWishes) { try WishPages.photo($0) }
         routes.get("/w/:code", .viewWishes) { try WishPages.byCode($0) }
+        routes.get("/w", .viewWishes) { try WishPages.codeForm($0) }
         routes.post("/wishes/:id/approve", .reviewWishes) { try WishPages.approve($0) }
         routes.post("/wishes/:id/reject", .reviewWishes) { try WishPages.reject($0) }
         routes.post("/wishes/:id/claim", .claimWishes) { try WishPages.claim($0) }
