@@ -68,6 +68,7 @@ let package = Package(
         .target(name: "ResidentsFeature", dependencies: feature, path: "Sources/Features/Residents"),
         .target(name: "MembersFeature", dependencies: feature, path: "Sources/Features/Members"),
         .target(name: "VolunteeringFeature", dependencies: feature, path: "Sources/Features/Volunteering"),
+        .target(name: "WishesFeature", dependencies: feature, path: "Sources/Features/Wishes"),
         // The deterministic demo county (`jinlin seed`); later modules add their data.
         .target(name: "Seeding", dependencies: feature),
 
@@ -75,7 +76,7 @@ let package = Package(
         .target(name: "App", dependencies: [
             "HTTPCore", "HTTPServer", "Web", "Storage", "Domain", "Views", "Security", "Access", "AppCore",
             "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "ResidentsFeature", "MembersFeature",
-            "VolunteeringFeature", "Seeding",
+            "VolunteeringFeature", "WishesFeature", "Seeding",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -104,7 +105,7 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "AppTests", dependencies: [
             "App", "AppCore", "Access", "Domain", "Storage", "HTTPServer", "HTTPCore", "Web", "Security", "HTTPTestSupport", "ResidentsFeature",
-            "TemplateTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "WishesFeature", "TemplateTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -36,6 +36,20 @@ public enum Permission: String, Sendable, CaseIterable {
     case manageVolunteering
     /// Claim and leave posts, sign up for activities and cancel, the phone home `/me`.
     case joinVolunteering
+    /// The wish board, a wish's page and its photo, `/w/CODE` (scope checked on the wish).
+    case viewWishes
+    /// Post a wish: residents their own, staff and grid workers for a resident in scope.
+    case postWishes
+    /// Approve or reject a submitted wish.
+    case reviewWishes
+    /// Claim, release and complete (结单) wishes; reveal the wisher's phone once claimed.
+    case claimWishes
+    /// Rate a completed wish: the wisher (their own only) or staff on their behalf.
+    case rateWishes
+    /// Cancel a wish before it is claimed: the wisher (their own only) or staff.
+    case cancelWishes
+    /// In-app notifications (`/notifications`): every signed-in account, its own only.
+    case notifications
 
     /// Roles granted this permission. The single table of who may do what.
     public var roles: Set<Role> {
@@ -60,6 +74,13 @@ public enum Permission: String, Sendable, CaseIterable {
         case .viewVolunteering: return [.staff, .gridWorker, .coordinator, .member]
         case .manageVolunteering: return [.staff, .gridWorker]
         case .joinVolunteering: return [.member]
+        case .viewWishes: return [.admin, .staff, .gridWorker, .coordinator, .member, .resident]
+        case .postWishes: return [.staff, .gridWorker, .resident]
+        case .reviewWishes: return [.admin, .staff]
+        case .claimWishes: return [.member]
+        case .rateWishes: return [.staff, .resident]
+        case .cancelWishes: return [.staff, .resident]
+        case .notifications: return Set(Role.allCases)
         }
     }
 }

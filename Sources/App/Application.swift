@@ -14,6 +14,7 @@ import Security
 import Storage
 import Views
 import VolunteeringFeature
+import WishesFeature
 import Web
 
 /// The composition root: opens the database, loads templates, registers every feature.
@@ -33,6 +34,7 @@ public final class Application: Sendable {
         ResidentsFeature.module,
         MembersFeature.module,
         VolunteeringFeature.module,
+        WishesFeature.module,
     ]
 
     /// The `/healthz` row of the authorization matrix (App's own route).

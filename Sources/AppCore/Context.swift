@@ -84,7 +84,8 @@ public struct Context: Sendable {
     public func render(_ template: String, title: String, _ data: [String: Any] = [:], status: HTTPStatus = .ok) throws -> HTTPResponse {
         var page = PageContext(title: title, path: request.path, csrfToken: data["csrfToken"] as? String ?? csrfToken)
         if let user {
-            page.user = PageUser(displayName: user.displayName, roleName: user.role.displayName)
+            let unread = (try? database.read { db in try Notifications.unreadCount(db, userID: user.id) }) ?? 0
+            page.user = PageUser(displayName: user.displayName, roleName: user.role.displayName, unreadNotifications: unread)
             page.navItems = env.modules.navigation.filter { may($0.permission) }.map { ($0.title, $0.path) }
         }
         let flash = Flashes.read(request)

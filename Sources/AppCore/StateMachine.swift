@@ -56,12 +56,15 @@ public enum StateChange {
     /// timeline row and the audit entry (`snapshot` before and after). All in `db`'s transaction:
     /// a refusal or an error in `change` writes nothing. `action` names the audit entry when the
     /// transition is part of a larger change (a moved-out resident moving into a house).
+    /// `using` picks the transition by its action when several lead to the same state (a wish
+    /// goes back to published when its claimant releases it, and when the claim expires).
     @discardableResult
     public static func apply<State: StateMachine>(
         _ db: Database, _ principal: Principal?, actor: AuditActor, id: Int64, from state: State, gridPath: String?,
-        ownerID: Int64? = nil, to next: State, action: String? = nil, note: String? = nil, snapshot: (Database) throws -> (any Encodable)?, change: (Database) throws -> Void
+        ownerID: Int64? = nil, to next: State, using: String? = nil, action: String? = nil, note: String? = nil,
+        snapshot: (Database) throws -> (any Encodable)?, change: (Database) throws -> Void
     ) throws -> Transition<State> {
-        let candidates = State.transitions.filter { $0.to == next }
+        let candidates = State.transitions.filter { $0.to == next && (using == nil || $0.action == using) }
         guard let first = candidates.first else { throw Conflict(State.refusal(from: state, to: next)) }
         // Role and scope come before the state, so a refusal says nothing about a record one may not see.
         try Policy.require(principal, first.permission, gridPath: gridPath)

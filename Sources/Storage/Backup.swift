@@ -129,3 +129,39 @@ extension AppDatabase {
 private func closeDescriptor(_ fd: Int32) {
     _ = close(fd)
 }
+
+/// Where uploaded photos live: the `photos` folder beside the database file.
+public enum PhotoFolder {
+    public static func url(besideDatabase databasePath: String) -> URL {
+        URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("photos")
+    }
+
+    /// The folder a backup's photos go to: `FILE.photos` beside the database copy `FILE`.
+    public static func backupURL(forBackup file: String) -> URL {
+        URL(fileURLWithPath: file + ".photos")
+    }
+
+    /// Copies every photo from `source` into `destination` that is not there yet (photos are
+    /// named by their content hash and never change, so an existing file is the same photo).
+    /// Each file is written under a temporary name and renamed, so a copy is whole or absent.
+    /// Returns how many files were copied.
+    @discardableResult
+    public static func copy(from source: URL, to destination: URL) throws -> Int {
+        let fm = FileManager.default
+        try fm.createDirectory(at: destination, withIntermediateDirectories: true)
+        guard let names = try? fm.contentsOfDirectory(atPath: source.path) else { return 0 }
+        var copied = 0
+        for name in names where name.count == 64 && name.allSatisfy({ $0.isHexDigit }) {
+            let target = destination.appendingPathComponent(name)
+            if fm.fileExists(atPath: target.path) { continue }
+            let partial = destination.appendingPathComponent(name + ".partial")
+            try? fm.removeItem(at: partial)
+            try fm.copyItem(at: source.appendingPathComponent(name), to: partial)
+            guard rename(partial.path, target.path) == 0 else {
+                throw BackupError.fileSystem(operation: "rename to", path: target.path, errno: errno)
+            }
+            copied += 1
+        }
+        return copied
+    }
+}

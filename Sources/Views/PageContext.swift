@@ -91,14 +91,17 @@ public struct PageUser: Sendable, Equatable {
     public let displayName: String
     /// The role's Chinese name (roles themselves are Access's business, not the views').
     public let roleName: String
+    /// Unread in-app notifications (the bell in the header links to `/notifications`).
+    public var unreadNotifications: Int
 
-    public init(displayName: String, roleName: String) {
+    public init(displayName: String, roleName: String, unreadNotifications: Int = 0) {
         self.displayName = displayName
         self.roleName = roleName
+        self.unreadNotifications = unreadNotifications
     }
 
     public var context: [String: Any] {
-        ["displayName": displayName, "roleName": roleName]
+        ["displayName": displayName, "roleName": roleName, "unread": unreadNotifications > 0 ? unreadNotifications : false]
     }
 }
 

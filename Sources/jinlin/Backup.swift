@@ -7,7 +7,7 @@ import Storage
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a consistent copy of the database while the server keeps serving (在线备份).",
-        discussion: "Uses SQLite's online backup API, checks the copy with PRAGMA integrity_check and only then renames it onto FILE, so FILE is either complete or untouched.")
+        discussion: "Uses SQLite's online backup API, checks the copy with PRAGMA integrity_check and only then renames it onto FILE, so FILE is either complete or untouched. Uploaded photos are copied into the folder FILE.photos beside it.")
 
     @OptionGroup var common: CommonOptions
 
@@ -56,6 +56,15 @@ struct Backup: ParsableCommand {
         } catch {
             throw failure("备份失败 / backup failed: \(error)", code: 2)
         }
+        // Photos after the database: every photo the copy names was on disk before it was
+        // committed, so the folder holds at least what the copy refers to.
+        let photos: Int
+        do {
+            photos = try PhotoFolder.copy(from: PhotoFolder.url(besideDatabase: source),
+                                          to: PhotoFolder.backupURL(forBackup: destination.path))
+        } catch {
+            throw failure("照片备份失败 / copying the photos failed: \(error)", code: 2)
+        }
         let elapsed = clock.now - start
         let size = (try? fm.attributesOfItem(atPath: destination.path)[.size] as? NSNumber)?.int64Value ?? 0
         print("备份完成 / backup written: \(destination.path)")
@@ -63,6 +72,7 @@ struct Backup: ParsableCommand {
             ["大小 size", formatSize(size)],
             ["用时 time", formatSeconds(elapsed)],
             ["校验 check", "PRAGMA integrity_check = ok"],
+            ["照片 photos", "\(photos) new → \(PhotoFolder.backupURL(forBackup: destination.path).path)"],
         ]))
     }
 }
