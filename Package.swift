@@ -68,6 +68,7 @@ let package = Package(
         .target(name: "ResidentsFeature", dependencies: feature, path: "Sources/Features/Residents"),
         .target(name: "MembersFeature", dependencies: feature, path: "Sources/Features/Members"),
         .target(name: "VolunteeringFeature", dependencies: feature, path: "Sources/Features/Volunteering"),
+        .target(name: "RegistrationFeature", dependencies: feature, path: "Sources/Features/Registration"),
         .target(name: "WishesFeature", dependencies: feature, path: "Sources/Features/Wishes"),
         // The deterministic demo county (`jinlin seed`); later modules add their data.
         .target(name: "Seeding", dependencies: feature),
@@ -76,7 +77,7 @@ let package = Package(
         .target(name: "App", dependencies: [
             "HTTPCore", "HTTPServer", "Web", "Storage", "Domain", "Views", "Security", "Access", "AppCore",
             "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "ResidentsFeature", "MembersFeature",
-            "VolunteeringFeature", "WishesFeature", "Seeding",
+            "VolunteeringFeature", "WishesFeature", "RegistrationFeature", "Seeding",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

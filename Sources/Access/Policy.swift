@@ -50,6 +50,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case cancelWishes
     /// In-app notifications (`/notifications`): every signed-in account, its own only.
     case notifications
+    /// Residents' self-registration requests: staff confirm or refuse them in their scope.
+    case reviewRegistrations
 
     /// Roles granted this permission. The single table of who may do what.
     public var roles: Set<Role> {
@@ -80,6 +82,7 @@ public enum Permission: String, Sendable, CaseIterable {
         case .claimWishes: return [.member]
         case .rateWishes: return [.staff, .resident]
         case .cancelWishes: return [.staff, .resident]
+        case .reviewRegistrations: return [.staff]
         case .notifications: return Set(Role.allCases)
         }
     }

@@ -6,6 +6,7 @@ import DashboardFeature
 import Foundation
 import GridsFeature
 import MembersFeature
+import RegistrationFeature
 import ResidentsFeature
 import Synchronization
 import HTTPCore
@@ -34,6 +35,7 @@ public final class Application: Sendable {
         ResidentsFeature.module,
         MembersFeature.module,
         VolunteeringFeature.module,
+        RegistrationFeature.module,
         WishesFeature.module,
     ]
 

@@ -1,6 +1,7 @@
 import Access
 import Foundation
 import HTTPCore
+import Security
 import Storage
 import Views
 import Web
@@ -95,6 +96,18 @@ public struct Context: Sendable {
         var response = HTTPResponse(status: status, contentType: "text/html; charset=utf-8", body: html)
         if flash != nil { response.headers.add("Set-Cookie", SetCookie.expired(name: CookieName.flash, secure: env.secureCookies).headerValue) }
         return response
+    }
+
+    /// The CSRF token of a form shown before sign-in (login, registration): a double-submit
+    /// cookie, and the cookie to set when the browser has none yet.
+    public func preSessionCSRF() -> (token: String, cookie: SetCookie?) {
+        let token = request.http.cookies[CookieName.preSessionCSRF] ?? ""
+        if token.count >= 32 { return (token, nil) }
+        let fresh = randomToken()
+        var cookie = SetCookie(name: CookieName.preSessionCSRF, value: fresh)
+        cookie.sameSite = .strict
+        cookie.secure = env.secureCookies
+        return (fresh, cookie)
     }
 
     /// 303 to `location` (a local path), with a message for the next page.

@@ -36,16 +36,7 @@ public enum AccountsFeature {
     static func loginPage(_ ctx: Context, form: FormState = FormState(), error: String? = nil,
                           status: HTTPStatus = .ok) throws -> HTTPResponse {
         if ctx.user != nil && error == nil { return ctx.redirect("/") }
-        // The login form has no session yet: its CSRF token is a double-submit cookie.
-        var token = ctx.request.http.cookies[CookieName.preSessionCSRF] ?? ""
-        var newCookie: SetCookie?
-        if token.count < 32 {
-            token = randomToken()
-            var cookie = SetCookie(name: CookieName.preSessionCSRF, value: token)
-            cookie.sameSite = .strict
-            cookie.secure = ctx.env.secureCookies
-            newCookie = cookie
-        }
+        let (token, newCookie) = ctx.preSessionCSRF()
         var data = form.context()
         data["csrfToken"] = token
         data["next"] = ctx.pageAfterSignIn(ctx.query["next"] ?? form.value("next"))
