@@ -111,6 +111,9 @@ struct Seed: ParsableCommand {
                 .populate(database: database, communities: communities)
             print("志愿服务队 teams: \(volunteering.teams)，岗位 posts: \(volunteering.posts)，活动 activities: \(volunteering.activities)，"
                   + "报名 sign-ups: \(volunteering.signups)，记录时长 hour records: \(volunteering.hours)")
+            let wishes = try DemoWishes(seed: UInt64(seed), today: ChinaDay.of(database.clock.now))
+                .populate(database: database, communities: communities)
+            print("微心愿 wishes: \(wishes)")
         }
         guard let rule else { return try seedMembers() }
 
