@@ -68,6 +68,7 @@ let package = Package(
         .target(name: "ResidentsFeature", dependencies: feature, path: "Sources/Features/Residents"),
         .target(name: "MembersFeature", dependencies: feature, path: "Sources/Features/Members"),
         .target(name: "VolunteeringFeature", dependencies: feature, path: "Sources/Features/Volunteering"),
+        .target(name: "PointsFeature", dependencies: feature, path: "Sources/Features/Points"),
         // The deterministic demo county (`jinlin seed`); later modules add their data.
         .target(name: "Seeding", dependencies: feature),
 
@@ -75,7 +76,7 @@ let package = Package(
         .target(name: "App", dependencies: [
             "HTTPCore", "HTTPServer", "Web", "Storage", "Domain", "Views", "Security", "Access", "AppCore",
             "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "ResidentsFeature", "MembersFeature",
-            "VolunteeringFeature", "Seeding",
+            "VolunteeringFeature", "PointsFeature", "Seeding",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -103,7 +104,7 @@ let package = Package(
         .testTarget(name: "SecurityTests", dependencies: ["Security"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "AppTests", dependencies: [
-            "App", "AppCore", "Access", "Domain", "Storage", "HTTPServer", "HTTPCore", "Web", "Security", "HTTPTestSupport", "ResidentsFeature",
+            "App", "AppCore", "Access", "Domain", "Storage", "HTTPServer", "HTTPCore", "Web", "Security", "HTTPTestSupport", "ResidentsFeature", "PointsFeature",
             "TemplateTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],

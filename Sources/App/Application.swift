@@ -6,6 +6,7 @@ import DashboardFeature
 import Foundation
 import GridsFeature
 import MembersFeature
+import PointsFeature
 import ResidentsFeature
 import Synchronization
 import HTTPCore
@@ -33,6 +34,7 @@ public final class Application: Sendable {
         ResidentsFeature.module,
         MembersFeature.module,
         VolunteeringFeature.module,
+        PointsFeature.module,
     ]
 
     /// The `/healthz` row of the authorization matrix (App's own route).
