@@ -190,10 +190,12 @@ CREATE TABLE shop_redemptions (
 CREATE INDEX shop_redemptions_resident ON shop_redemptions (resident_id, id);
 CREATE INDEX shop_redemptions_status ON shop_redemptions (status, grid_path);
 
--- Where the incremental sync of automatic entries has got to (ids of other modules' rows).
+-- Where the board's sync of automatic entries has got to: the last `volunteer_hours` id
+-- posted ('hours'), and when (Unix seconds) confirmed reports and post quarters were last
+-- looked for ('full'; at most every few minutes, so a board view stays cheap).
 CREATE TABLE points_sync (
-    source  TEXT PRIMARY KEY CHECK (source IN ('hours', 'reports')),
+    source  TEXT PRIMARY KEY CHECK (source IN ('hours', 'full')),
     last_id INTEGER NOT NULL DEFAULT 0
 ) STRICT, WITHOUT ROWID;
 
-INSERT INTO points_sync (source, last_id) VALUES ('hours', 0), ('reports', 0);
+INSERT INTO points_sync (source, last_id) VALUES ('hours', 0), ('full', 0);

@@ -130,6 +130,42 @@ struct PointsFixture {
         }
     }
 
+    @Test func theBoardPostsHoursCreditsOfResidentVolunteersAndQuartersOfHeldPosts() throws {
+        let app = try TestApp()
+        let f = PointsFixture(app: app)
+        let staff = try app.signedIn(.staff)
+        let member = try f.volunteers.member("何振华")
+        let volunteer = try f.resident("许文娟")
+        let activityID = try f.volunteers.activity(staff)
+        let postID = try f.volunteers.post(staff)
+        let today = TestClock.todayText
+        try app.database.write { db in
+            try db.execute(sql: """
+                INSERT INTO volunteer_hours (resident_id, hours, served_on, content, activity_id, source_key, created_at)
+                VALUES (?, 1.5, ?, '清洁家园', ?, 'test:1', '2026-01-01T00:00:00.000Z')
+                """, arguments: [volunteer.residentID, today, activityID])
+            // Held for 200 days: two full quarters.
+            try db.execute(sql: "INSERT INTO post_holders (post_id, member_id, started_on) VALUES (?, ?, date(?, '-200 days'))",
+                           arguments: [postID, member.memberID, today])
+        }
+        #expect(try staff.get("/points/board").status == 200)
+        #expect(try f.balance(volunteer.residentID) == 15, "1.5 hours × 10")
+        #expect(try f.count("SELECT count(*) FROM point_entries WHERE source = 'activity'") == 0, "a resident volunteer has no card")
+        #expect(try f.count("SELECT count(*) FROM point_entries WHERE source = 'post' AND member_id = ?", [member.memberID]) == 2)
+        #expect(try member.client.get("/members/\(member.memberID)/card").status == 200)
+        #expect(try staff.get("/points/board").status == 200)
+        #expect(try f.count("SELECT count(*) FROM point_entries") == 2, "posted once")
+        #expect(try f.count("SELECT count(*) FROM credit_entries") == 1)
+
+        // The resident volunteer redeems with their credits and sees the code.
+        let item = try f.item(staff, cost: 10, stock: 3)
+        #expect(try volunteer.client.get("/shop").text.contains("兑换"))
+        #expect(try volunteer.client.post("/shop/\(item)/redeem").status == 303)
+        let code = try #require(try app.database.read { db in try String.fetchOne(db, sql: "SELECT code FROM shop_redemptions") })
+        let page = try volunteer.client.get("/points/credits")
+        #expect(page.text.contains(code) && page.text.contains("id=\"credit-balance\">5<"))
+    }
+
     @Test func yearlyCapsAndDimensionMaximaLimitTheCard() throws {
         let app = try TestApp()
         let f = PointsFixture(app: app)

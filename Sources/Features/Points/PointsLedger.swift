@@ -120,9 +120,13 @@ public enum PointsLedger {
         try postQuarters(db, sql: "AND h.member_id = ?", arguments: [memberID], today: today)
     }
 
+    /// How often the board looks for confirmed reports and post quarters not posted yet.
+    static let fullSyncInterval: Int64 = 600
+
     /// Posts what is new since the last sync for everyone (board view): hours rows past the
-    /// watermark, confirmed reports and post quarters not posted yet.
-    static func syncAll(_ db: Database, today: String) throws {
+    /// watermark; confirmed reports and post quarters not posted yet, at most every 10 minutes
+    /// (a card view posts its member's at once).
+    static func syncAll(_ db: Database, today: String, now: Date) throws {
         let last = try Int64.fetchOne(db, sql: "SELECT last_id FROM points_sync WHERE source = 'hours'") ?? 0
         let hours = try Row.fetchAll(db, sql: """
             SELECT id, resident_id, hours, served_on, content, activity_id FROM volunteer_hours WHERE id > ? ORDER BY id LIMIT 20000
@@ -131,19 +135,22 @@ public enum PointsLedger {
         if let maxID = hours.last?["id"] as Int64? {
             try db.execute(sql: "UPDATE points_sync SET last_id = ? WHERE source = 'hours'", arguments: [maxID])
         }
-        try postReports(db, sql: "", arguments: [])
-        try postQuarters(db, sql: "", arguments: [], today: today)
+        let fullAt = try Int64.fetchOne(db, sql: "SELECT last_id FROM points_sync WHERE source = 'full'") ?? 0
+        let seconds = Int64(now.timeIntervalSince1970)
+        if seconds - fullAt >= fullSyncInterval || seconds < fullAt {
+            try postReports(db, sql: "", arguments: [])
+            try postQuarters(db, sql: "", arguments: [], today: today)
+            try db.execute(sql: "UPDATE points_sync SET last_id = ? WHERE source = 'full'", arguments: [seconds])
+        }
     }
 
-    /// Whether `syncAll` has anything to post (a read, so a board view writes only when needed).
-    static func syncDue(_ db: Database, today: String) throws -> Bool {
+    /// Whether `syncAll` has anything to do (a read, so a board view writes only when needed).
+    static func syncDue(_ db: Database, now: Date) throws -> Bool {
         let last = try Int64.fetchOne(db, sql: "SELECT last_id FROM points_sync WHERE source = 'hours'") ?? 0
         if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM volunteer_hours WHERE id > ?)", arguments: [last]) ?? false { return true }
-        if try Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM member_reports r WHERE r.status = 'confirmed'
-                           AND NOT EXISTS (SELECT 1 FROM point_entries e WHERE e.source_key = 'report:' || r.id))
-            """) ?? false { return true }
-        return try !quarterRows(db, sql: "", arguments: [], today: today).isEmpty
+        let fullAt = try Int64.fetchOne(db, sql: "SELECT last_id FROM points_sync WHERE source = 'full'") ?? 0
+        let seconds = Int64(now.timeIntervalSince1970)
+        return seconds - fullAt >= fullSyncInterval || seconds < fullAt
     }
 
     static func postHours(_ db: Database, _ rows: [Row]) throws {

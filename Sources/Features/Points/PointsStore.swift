@@ -103,9 +103,9 @@ struct PointsStore: Sendable {
 
     /// The board's sync: only opens a write transaction when something is due.
     func syncAll() throws {
-        let today = today
-        guard try database.read({ db in try PointsLedger.syncDue(db, today: today) }) else { return }
-        try database.write { db in try PointsLedger.syncAll(db, today: today) }
+        let today = today, now = database.clock.now
+        guard try database.read({ db in try PointsLedger.syncDue(db, now: now) }) else { return }
+        try database.write { db in try PointsLedger.syncAll(db, today: today, now: now) }
     }
 
     struct NewEntry {
