@@ -3,7 +3,6 @@ import AppCore
 import Domain
 import Foundation
 import GRDB
-@testable import PointsFeature
 import Storage
 import Testing
 

@@ -4,7 +4,7 @@ import AppCore
 /// Points 积分: the party member's points card 党员积分卡 (rules as data, automatic and manual
 /// entries, approval, reversing corrections), the ranking board 公示, volunteer credits 爱心积分
 /// and the reward shop 积分商城. Every change goes through `PointsStore`; automatic postings
-/// through `PointsLedger` (other modules call `PointsLedger.postWishRated`).
+/// through `PointsLedger` in Domain (other modules call `PointsLedger.postWishRated`).
 public enum PointsFeature {
     public static let module = Module(
         name: "points", routes: register,

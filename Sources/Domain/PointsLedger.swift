@@ -1,11 +1,11 @@
-import Domain
 import Foundation
 import GRDB
 import Storage
 
-/// The two append-only ledgers: the party member's card entries (`point_entries`, with the
-/// per-member-year `point_totals` kept in step) and volunteer credits (`credit_entries`, with
-/// `credit_balances` kept by a trigger). Automatic entries carry a unique source key and are
+/// The two append-only ledgers of the points module: the party member's card entries
+/// (`point_entries`, with the per-member-year `point_totals` kept in step) and volunteer credits
+/// (`credit_entries`, with `credit_balances` kept by a trigger). It lives in Domain so that other
+/// modules (wishes first) post their events without importing a feature. Automatic entries carry a unique source key and are
 /// posted with `INSERT OR IGNORE`, so replaying an event posts nothing twice. Every function
 /// here runs inside the caller's write transaction.
 public enum PointsLedger {
@@ -15,6 +15,7 @@ public enum PointsLedger {
     /// when the claimant is a party member) and the credits (`wish:{id}:credit`). Posting the
     /// same wish again writes nothing.
     public static func postWishRated(_ db: Database, memberResidentID: Int64, wishID: Int64, ratedOn: String) throws {
+        let ratedOn = String(ratedOn.prefix(10))
         let year = Int(ratedOn.prefix(4)) ?? 2000
         if let memberID = try Int64.fetchOne(db, sql: "SELECT id FROM party_members WHERE resident_id = ?", arguments: [memberResidentID]) {
             try postAutomatic(db, auto: "wish", memberID: memberID, year: year, key: "wish:\(wishID):card",
@@ -32,7 +33,7 @@ public enum PointsLedger {
     /// Posts an automatic card entry from the active rule for `auto`; nothing when the rule is
     /// inactive or the key was posted before. The rule's yearly cap is applied in the totals.
     @discardableResult
-    static func postAutomatic(_ db: Database, auto: String, memberID: Int64, year: Int, key: String,
+    public static func postAutomatic(_ db: Database, auto: String, memberID: Int64, year: Int, key: String,
                               occurredOn: String, note: String) throws -> Bool {
         guard let rule = try Row.fetchOne(db, sql: "SELECT id, dimension, points FROM point_rules WHERE auto = ? AND active = 1",
                                           arguments: [auto]) else { return false }
@@ -50,7 +51,7 @@ public enum PointsLedger {
     /// Posts credits once per key. A negative amount never takes a balance below zero (the
     /// balance table's CHECK refuses it); it is cut to what is there.
     @discardableResult
-    static func postCredit(_ db: Database, residentID: Int64, amount: Int, kind: String, key: String, note: String,
+    public static func postCredit(_ db: Database, residentID: Int64, amount: Int, kind: String, key: String, note: String,
                            redemptionID: Int64? = nil, userID: Int64? = nil) throws -> Bool {
         var amount = amount
         if amount < 0 { amount = -min(-amount, try balance(db, residentID: residentID)) }
@@ -62,12 +63,12 @@ public enum PointsLedger {
         return db.changesCount > 0
     }
 
-    static func balance(_ db: Database, residentID: Int64) throws -> Int {
+    public static func balance(_ db: Database, residentID: Int64) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT balance FROM credit_balances WHERE resident_id = ?", arguments: [residentID]) ?? 0
     }
 
     /// An integer setting of this module (0 when missing or not a number).
-    static func setting(_ db: Database, _ key: String) throws -> Int {
+    public static func setting(_ db: Database, _ key: String) throws -> Int {
         Int(try String.fetchOne(db, sql: "SELECT value FROM points_settings WHERE key = ?", arguments: [key]) ?? "") ?? 0
     }
 
@@ -75,7 +76,7 @@ public enum PointsLedger {
 
     /// The card's figures from the approved entries: each rule's sum within its yearly cap
     /// (a deduction rule takes off at most its cap), each dimension within 0…its maximum.
-    static func scores(_ db: Database, memberID: Int64, year: Int) throws -> [String: Int] {
+    public static func scores(_ db: Database, memberID: Int64, year: Int) throws -> [String: Int] {
         let rows = try Row.fetchAll(db, sql: """
             SELECT d.code, d.max_points,
                    coalesce((SELECT sum(CASE WHEN r.yearly_cap IS NULL THEN s.total
@@ -94,7 +95,7 @@ public enum PointsLedger {
     }
 
     /// Recomputes the member's row of `point_totals` for the year (and their grid and branch).
-    static func refreshTotals(_ db: Database, memberID: Int64, year: Int) throws {
+    public static func refreshTotals(_ db: Database, memberID: Int64, year: Int) throws {
         let s = try scores(db, memberID: memberID, year: year)
         let politics = s["politics"] ?? 0, dedication = s["dedication"] ?? 0, image = s["image"] ?? 0
         try db.execute(sql: """
@@ -109,7 +110,7 @@ public enum PointsLedger {
 
     /// Posts everything automatic that is due for one member (card view): attended activities,
     /// confirmed 双报到, quarters of a post held; and the credits of the member's hours.
-    static func syncMember(_ db: Database, memberID: Int64, today: String) throws {
+    public static func syncMember(_ db: Database, memberID: Int64, today: String) throws {
         guard let residentID = try Int64.fetchOne(db, sql: "SELECT resident_id FROM party_members WHERE id = ?",
                                                   arguments: [memberID]) else { return }
         let hours = try Row.fetchAll(db, sql: """
@@ -121,12 +122,12 @@ public enum PointsLedger {
     }
 
     /// How often the board looks for confirmed reports and post quarters not posted yet.
-    static let fullSyncInterval: Int64 = 600
+    public static let fullSyncInterval: Int64 = 600
 
     /// Posts what is new since the last sync for everyone (board view): hours rows past the
     /// watermark; confirmed reports and post quarters not posted yet, at most every 10 minutes
     /// (a card view posts its member's at once).
-    static func syncAll(_ db: Database, today: String, now: Date) throws {
+    public static func syncAll(_ db: Database, today: String, now: Date) throws {
         let last = try Int64.fetchOne(db, sql: "SELECT last_id FROM points_sync WHERE source = 'hours'") ?? 0
         let hours = try Row.fetchAll(db, sql: """
             SELECT id, resident_id, hours, served_on, content, activity_id FROM volunteer_hours WHERE id > ? ORDER BY id LIMIT 20000
@@ -145,7 +146,7 @@ public enum PointsLedger {
     }
 
     /// Whether `syncAll` has anything to do (a read, so a board view writes only when needed).
-    static func syncDue(_ db: Database, now: Date) throws -> Bool {
+    public static func syncDue(_ db: Database, now: Date) throws -> Bool {
         let last = try Int64.fetchOne(db, sql: "SELECT last_id FROM points_sync WHERE source = 'hours'") ?? 0
         if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM volunteer_hours WHERE id > ?)", arguments: [last]) ?? false { return true }
         let fullAt = try Int64.fetchOne(db, sql: "SELECT last_id FROM points_sync WHERE source = 'full'") ?? 0
@@ -153,7 +154,7 @@ public enum PointsLedger {
         return seconds - fullAt >= fullSyncInterval || seconds < fullAt
     }
 
-    static func postHours(_ db: Database, _ rows: [Row]) throws {
+    public static func postHours(_ db: Database, _ rows: [Row]) throws {
         guard !rows.isEmpty else { return }
         let rate = try setting(db, "credits_per_hour")
         for row in rows {
@@ -173,7 +174,7 @@ public enum PointsLedger {
         }
     }
 
-    static func postReports(_ db: Database, sql: String, arguments: StatementArguments) throws {
+    public static func postReports(_ db: Database, sql: String, arguments: StatementArguments) throws {
         let rows = try Row.fetchAll(db, sql: """
             SELECT r.id, r.member_id, r.year, coalesce(substr(r.decided_at, 1, 10), r.year || '-12-31') AS day
             FROM member_reports r WHERE r.status = 'confirmed' \(sql)
@@ -186,7 +187,7 @@ public enum PointsLedger {
     }
 
     /// Held posts with at least one full quarter (90 days) not yet posted: (holder, member, k, day).
-    static func quarterRows(_ db: Database, sql: String, arguments: StatementArguments, today: String) throws -> [(Int64, Int64, Int, String)] {
+    public static func quarterRows(_ db: Database, sql: String, arguments: StatementArguments, today: String) throws -> [(Int64, Int64, Int, String)] {
         let rows = try Row.fetchAll(db, sql: """
             SELECT h.id, h.member_id, h.started_on, coalesce(h.ended_on, ?) AS until, p.title
             FROM post_holders h JOIN posts p ON p.id = h.post_id
@@ -206,7 +207,7 @@ public enum PointsLedger {
         return due
     }
 
-    static func postQuarters(_ db: Database, sql: String, arguments: StatementArguments, today: String) throws {
+    public static func postQuarters(_ db: Database, sql: String, arguments: StatementArguments, today: String) throws {
         for (holderID, memberID, k, day) in try quarterRows(db, sql: sql, arguments: arguments, today: today) {
             try postAutomatic(db, auto: "post", memberID: memberID, year: Int(day.prefix(4)) ?? 2000, key: "post:\(holderID):\(k)",
                               occurredOn: day, note: "认领岗位满第 \(k) 个季度")
