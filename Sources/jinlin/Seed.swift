@@ -106,6 +106,9 @@ struct Seed: ParsableCommand {
             print("")
             print("党员 members: \(result.members)，党组织 branches: \(result.branches)，双报到 reports: \(result.reports)，"
                   + "关联党员账号 linked member accounts: \(result.linkedAccounts)")
+            let points = try DemoPoints(seed: UInt64(seed), today: ChinaDay.of(database.clock.now)).populate(database: database)
+            print("积分 card entries: \(points.entries)，爱心积分 credit entries: \(points.credits)，"
+                  + "商城物品 shop items: \(points.items)，兑换 redemptions: \(points.redemptions)")
         }
         guard let rule else { return try seedMembers() }
 

@@ -3,6 +3,7 @@ import AppCore
 import Domain
 import Foundation
 import GRDB
+import Seeding
 import Storage
 import Testing
 
@@ -433,5 +434,28 @@ struct PointsFixture {
         #expect(try f.balance(member.residentID) == 0)
         #expect(try f.ledgerSum(member.residentID) == 0)
         #expect(try f.count("SELECT stock FROM shop_items WHERE id = ?", [item]) == 97)
+    }
+
+    // MARK: - Seed
+
+    @Test func theDemoSeedFillsCardsCreditsAndTheShopOnce() throws {
+        let app = try TestApp()
+        let county = DemoCounty(seed: 5, communities: 1)
+        let grids = try county.populate(database: app.database, users: UserStore(database: app.database, hasher: TestApp.hasher))
+        _ = try DemoResidents(seed: 5, residents: 2000, batchSize: 700, today: TestClock.today)
+            .populate(database: app.database, county: county.plan(), gridIDs: grids.gridIDs)
+        _ = try DemoMembers(seed: 5, today: TestClock.today).populate(database: app.database, county: county.plan(), gridIDs: grids.gridIDs)
+        let first = try DemoPoints(seed: 5, today: TestClock.today).populate(database: app.database)
+        let f = PointsFixture(app: app)
+        #expect(first.entries > 0 && first.credits > 0)
+        #expect(first.items == 4 * (try f.count("SELECT count(*) FROM grids WHERE kind = 'community'")))
+        let again = try DemoPoints(seed: 5, today: TestClock.today).populate(database: app.database)
+        #expect(again.entries == 0 && again.items == 0 && again.credits == 0 && again.redemptions == 0)
+        #expect(try f.count("SELECT count(*) FROM point_totals") > 0)
+        #expect(try f.count("""
+            SELECT count(*) FROM credit_balances b
+            WHERE b.balance <> (SELECT sum(amount) FROM credit_entries e WHERE e.resident_id = b.resident_id)
+            """) == 0)
+        #expect(try f.count("SELECT count(*) FROM shop_redemptions") == first.redemptions)
     }
 }
