@@ -70,6 +70,7 @@ let package = Package(
         .target(name: "VolunteeringFeature", dependencies: feature, path: "Sources/Features/Volunteering"),
         .target(name: "RegistrationFeature", dependencies: feature, path: "Sources/Features/Registration"),
         .target(name: "WishesFeature", dependencies: feature, path: "Sources/Features/Wishes"),
+        .target(name: "PointsFeature", dependencies: feature, path: "Sources/Features/Points"),
         // The deterministic demo county (`jinlin seed`); later modules add their data.
         .target(name: "Seeding", dependencies: feature),
 
@@ -77,7 +78,7 @@ let package = Package(
         .target(name: "App", dependencies: [
             "HTTPCore", "HTTPServer", "Web", "Storage", "Domain", "Views", "Security", "Access", "AppCore",
             "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "ResidentsFeature", "MembersFeature",
-            "VolunteeringFeature", "WishesFeature", "RegistrationFeature", "Seeding",
+            "VolunteeringFeature", "WishesFeature", "PointsFeature", "RegistrationFeature", "Seeding",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -106,7 +107,7 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "AppTests", dependencies: [
             "App", "AppCore", "Access", "Domain", "Storage", "HTTPServer", "HTTPCore", "Web", "Security", "HTTPTestSupport", "ResidentsFeature",
-            "WishesFeature", "TemplateTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "WishesFeature", "PointsFeature", "TemplateTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],
     swiftLanguageModes: [.v6]

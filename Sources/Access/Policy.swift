@@ -52,6 +52,26 @@ public enum Permission: String, Sendable, CaseIterable {
     case notifications
     /// Residents' self-registration requests: staff confirm or refuse them in their scope.
     case reviewRegistrations
+    /// The ranking board 公示 of points cards.
+    case viewPointsBoard
+    /// The point rules and the entries waiting for approval (read).
+    case viewPointEntries
+    /// Point rules, dimension maxima, grade bands and credit rates.
+    case managePointRules
+    /// A manual card entry: staff record one, a member applies on their own card.
+    case recordPoints
+    /// Approve or reject a manual card entry.
+    case approvePoints
+    /// A reversing entry (a correction) on a card.
+    case reversePoints
+    /// Own volunteer credits 爱心积分 and redeeming rewards.
+    case redeemRewards
+    /// The reward shop's catalogue.
+    case viewShop
+    /// Shop items and writing redemptions off (核销).
+    case manageShop
+    /// Cancel an unfulfilled redemption (a member or resident their own).
+    case cancelRedemptions
 
     /// Roles granted this permission. The single table of who may do what.
     public var roles: Set<Role> {
@@ -84,6 +104,16 @@ public enum Permission: String, Sendable, CaseIterable {
         case .cancelWishes: return [.staff, .resident]
         case .reviewRegistrations: return [.staff]
         case .notifications: return Set(Role.allCases)
+        case .viewPointsBoard: return [.admin, .staff, .gridWorker, .coordinator, .member]
+        case .viewPointEntries: return [.admin, .staff, .coordinator]
+        case .managePointRules: return [.admin]
+        case .recordPoints: return [.staff, .member]
+        case .approvePoints: return [.admin, .coordinator]
+        case .reversePoints: return [.admin, .staff, .coordinator]
+        case .redeemRewards: return [.member, .resident]
+        case .viewShop: return [.admin, .staff, .member, .resident]
+        case .manageShop: return [.admin, .staff]
+        case .cancelRedemptions: return [.admin, .staff, .member, .resident]
         }
     }
 }

@@ -7,6 +7,7 @@ import Foundation
 import GridsFeature
 import MembersFeature
 import RegistrationFeature
+import PointsFeature
 import ResidentsFeature
 import Synchronization
 import HTTPCore
@@ -37,6 +38,7 @@ public final class Application: Sendable {
         VolunteeringFeature.module,
         RegistrationFeature.module,
         WishesFeature.module,
+        PointsFeature.module,
     ]
 
     /// The `/healthz` row of the authorization matrix (App's own route).

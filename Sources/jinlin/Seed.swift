@@ -114,6 +114,9 @@ struct Seed: ParsableCommand {
             let wishes = try DemoWishes(seed: UInt64(seed), today: ChinaDay.of(database.clock.now))
                 .populate(database: database, communities: communities)
             print("微心愿 wishes: \(wishes)")
+            let points = try DemoPoints(seed: UInt64(seed), today: ChinaDay.of(database.clock.now)).populate(database: database)
+            print("积分 card entries: \(points.entries)，爱心积分 credit entries: \(points.credits)，"
+                  + "商城物品 shop items: \(points.items)，兑换 redemptions: \(points.redemptions)")
         }
         guard let rule else { return try seedMembers() }
 

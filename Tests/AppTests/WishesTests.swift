@@ -221,6 +221,9 @@ enum TestImages {
             try String.fetchAll(db, sql: "SELECT action FROM timeline_events WHERE entity_type = 'wish' AND entity_id = ? ORDER BY id", arguments: [id])
         }
         #expect(actions == ["wish.create", "wish.approve", "wish.claim", "wish.complete", "wish.rate", "wish.close"])
+        // The rating posted the claimant's credits and, for a party member, the card entry, once each.
+        #expect(try f.count("SELECT count(*) FROM credit_entries WHERE source_key = ?", ["wish:\(id):credit"]) == 1)
+        #expect(try f.count("SELECT count(*) FROM point_entries WHERE source_key = ?", ["wish:\(id):card"]) == 1)
         for action in ["wish.create", "wish.approve", "wish.claim", "wish.complete", "wish.rate", "wish.close"] {
             #expect(try app.auditCount(action: action) == 1, "\(action)")
         }

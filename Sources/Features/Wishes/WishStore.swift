@@ -79,14 +79,16 @@ struct StoredPhoto: Sendable {
 /// Credits and card points for a rated wish. The points ledgers are built in parallel
 /// (issue 14 items 5 and 7); this is where the wish module hands over.
 enum WishRewards {
-    /// Called inside the rate transaction, after the wish became `rated`. Once the ledgers
-    /// exist it must post, in the same transaction and each with a unique source key so a replay
-    /// posts nothing twice:
-    /// - the claimant's volunteer credits 爱心积分 (`wish:{id}:credits`, the rate from settings);
-    /// - the claimant's party-member card entry 比奉献 "完成微心愿" (`wish:{id}:card`), automatic,
-    ///   within the item's yearly cap.
-    /// Until then it writes nothing.
-    static func rated(_ db: Database, wishID: Int64) throws {}
+    /// Called inside the rate transaction, after the wish became `rated`: posts the claimant's
+    /// volunteer credits 爱心积分 (`wish:{id}:credit`) and, for a party member, the card entry
+    /// 比奉献 "完成微心愿" (`wish:{id}:card`), each once by its source key, on the day (in China)
+    /// the wish was rated.
+    static func rated(_ db: Database, wishID: Int64) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT claimant_resident_id, rated_at FROM wishes WHERE id = ?", arguments: [wishID]),
+              let claimant: Int64 = row["claimant_resident_id"], let ratedAt: String = row["rated_at"],
+              let date = Timestamp.date(from: ratedAt) else { return }
+        try PointsLedger.postWishRated(db, memberResidentID: claimant, wishID: wishID, ratedOn: ChinaDate.today(date))
+    }
 }
 
 /// Every wish transition: one function each, checking role (403), scope (404), ownership (403)
