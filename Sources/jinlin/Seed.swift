@@ -100,21 +100,22 @@ struct Seed: ParsableCommand {
         // Members come from residents: with residents already seeded they are added now,
         // otherwise after the residents below.
         let members = DemoMembers(seed: UInt64(seed), today: ChinaDay.of(database.clock.now))
+        // Each module's demo data is added once (each step skips what exists), so running the
+        // seed again on a county with residents fills in modules that came later.
         func seedMembers() throws {
+            let today = ChinaDay.of(database.clock.now)
             let result = try members.populate(database: database, county: county.plan(), gridIDs: summary.gridIDs)
-            guard result.members > 0 else { return }
+            let communities = county.plan().compactMap { summary.gridIDs[$0.tree.code] }
+            let volunteering = try DemoVolunteering(seed: UInt64(seed), today: today).populate(database: database, communities: communities)
+            let wishes = try DemoWishes(seed: UInt64(seed), today: today).populate(database: database, communities: communities)
+            let points = try DemoPoints(seed: UInt64(seed), today: today).populate(database: database)
+            guard result.members + volunteering.teams + wishes + points.entries + points.items > 0 else { return }
             print("")
             print("党员 members: \(result.members)，党组织 branches: \(result.branches)，双报到 reports: \(result.reports)，"
                   + "关联党员账号 linked member accounts: \(result.linkedAccounts)")
-            let communities = county.plan().compactMap { summary.gridIDs[$0.tree.code] }
-            let volunteering = try DemoVolunteering(seed: UInt64(seed), today: ChinaDay.of(database.clock.now))
-                .populate(database: database, communities: communities)
             print("志愿服务队 teams: \(volunteering.teams)，岗位 posts: \(volunteering.posts)，活动 activities: \(volunteering.activities)，"
                   + "报名 sign-ups: \(volunteering.signups)，记录时长 hour records: \(volunteering.hours)")
-            let wishes = try DemoWishes(seed: UInt64(seed), today: ChinaDay.of(database.clock.now))
-                .populate(database: database, communities: communities)
             print("微心愿 wishes: \(wishes)")
-            let points = try DemoPoints(seed: UInt64(seed), today: ChinaDay.of(database.clock.now)).populate(database: database)
             print("积分 card entries: \(points.entries)，爱心积分 credit entries: \(points.credits)，"
                   + "商城物品 shop items: \(points.items)，兑换 redemptions: \(points.redemptions)")
         }
