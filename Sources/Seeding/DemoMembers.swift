@@ -112,7 +112,9 @@ public struct DemoMembers: Sendable {
                       AND NOT EXISTS (SELECT 1 FROM users x WHERE x.resident_id = m.resident_id)
                     ORDER BY m.id LIMIT 1
                     """, arguments: [range.lower, range.upper]) else { continue }
-                try db.execute(sql: "UPDATE users SET resident_id = ? WHERE id = ?", arguments: [residentID, account["id"]])
+                // The account is now that member's: it carries the member's name.
+                try db.execute(sql: "UPDATE users SET resident_id = ?1, display_name = (SELECT name FROM residents WHERE id = ?1) WHERE id = ?2",
+                               arguments: [residentID, account["id"]])
                 summary.linkedAccounts += 1
             }
             return summary
