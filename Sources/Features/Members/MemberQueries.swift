@@ -114,10 +114,12 @@ struct MemberQuery {
         return (parts.joined(separator: " AND "), arguments)
     }
 
-    /// The grid node is joined only when the scope or a grid filter asks for its path.
+    /// The grid node is joined only when the scope or a grid filter asks for its path; then the
+    /// scope's nodes lead (CROSS JOIN keeps that order), so a page of a community's members with
+    /// few matches does not walk the whole county's members in id order.
     var from: String {
         scope.path == nil && !scope.isNothing && filter.gridID == nil
-            ? "FROM party_members m" : "FROM party_members m JOIN grids g ON g.id = m.grid_id"
+            ? "FROM party_members m" : "FROM grids g CROSS JOIN party_members m ON m.grid_id = g.id"
     }
 
     func count(_ db: Database) throws -> Int {
