@@ -2,7 +2,9 @@
 """Browser check of wish claims 微心愿 on a phone: a resident posts a wish at 375 px; staff
 approve it; a party member finds it on the board (masked name, no ID number), claims it and
 closes it with a note and a photo carrying GPS EXIF; the resident rates it; the photo served back
-has no EXIF; the printable 心愿墙 and the notifications page render.
+has no EXIF; the member sees the credits and the card entry the rating posted and redeems a
+reward, whose 6-digit code staff write off; a newcomer registers at /register and is told the
+same as anyone; the printable 心愿墙 and the notifications page render.
 
 Runs against a server on a database filled by `jinlin seed` (the demo accounts `staff1`,
 `member1` and `resident1` share one password). `member1` is linked to a resident of its grid and
@@ -17,6 +19,8 @@ import argparse, os, random, sqlite3, struct, tempfile, urllib.request
 
 from browser_support import check, click_and_wait, fill, make_driver, run_and_report, shot, sign_in, submit
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+from residents_test import make_id
 from volunteering_test import add_resident, link_member, no_horizontal_page_scroll
 
 WIDTHS = (375, 1280)
@@ -127,6 +131,65 @@ def run(args):
             body = response.read()
             check("photo: served privately", response.headers.get("Cache-Control", "").startswith("private"))
         check("photo: no EXIF or GPS left", b"Exif" not in body and GPS not in body and body.startswith(b"\xFF\xD8"))
+
+        # The member sees the card points and the credits the rating posted, and redeems a reward.
+        member.get(args.base_url + "/points/credits")
+        check("member: credits from the wish", "微心愿" in member.page_source)
+        no_horizontal_page_scroll(member, "/points/credits")
+        shots(member, args.out, "wish-member-credits")
+        click_and_wait(member.find_element(By.XPATH, "//a[contains(., '查看我的党员积分卡')]"))
+        check("member: card entry for the wish", "微心愿" in member.page_source and "党员积分卡" in member.page_source)
+        no_horizontal_page_scroll(member, "points card")
+        shots(member, args.out, "wish-member-card")
+        # Staff put a small reward in the shop; the member redeems it.
+        staff.get(args.base_url + "/shop")
+        reward = f"手工香皂{random.randint(1000, 9999)}"
+        new_item = staff.find_element(By.XPATH, "//form[@action='/shop/new']")
+        new_item.find_element(By.NAME, "name").send_keys(reward)
+        for name, value in (("cost", "5"), ("stock", "3")):
+            field = new_item.find_element(By.NAME, name)
+            field.clear()
+            field.send_keys(value)
+        click_and_wait(new_item.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        check("staff: reward added to the shop", reward in staff.page_source)
+        member.get(args.base_url + "/shop")
+        redeem = member.find_elements(By.XPATH, f"//article[.//h3[contains(., '{reward}')]]//form[contains(@action, '/redeem')]/button")
+        check("member: a reward they can afford", bool(redeem))
+        if redeem:
+            click_and_wait(redeem[0])
+            member.get(args.base_url + "/points/credits")
+            pending = member.find_elements(By.XPATH, "//article[.//p[@class='checkin-code']]")
+            code = pending[0].find_element(By.CSS_SELECTOR, ".checkin-code strong").text if pending else ""
+            redemption = pending[0].get_attribute("id").removeprefix("redemption-") if pending else ""
+            check("member: a 6-digit write-off code", len(code) == 6 and code.isdigit(), code)
+            shots(member, args.out, "wish-member-redeemed")
+            # Staff hand the reward over and write the code off.
+            staff.get(args.base_url + "/shop")
+            form = staff.find_element(By.XPATH, f"//form[@action='/shop/redemptions/{redemption}/fulfil']")
+            form.find_element(By.NAME, "code").send_keys(code)
+            click_and_wait(form.find_element(By.CSS_SELECTOR, "button"))
+            shots(staff, args.out, "wish-staff-fulfilled")
+            member.get(args.base_url + "/points/credits")
+            article = member.find_element(By.ID, "redemption-" + redemption)
+            check("member: the redemption is written off", "已核销" in article.text, article.text)
+
+        # Someone without an account registers on a phone; the answer does not say more.
+        newcomer = make_driver(375)
+        try:
+            newcomer.get(args.base_url + "/register")
+            fill(newcomer, "name", "新居民")
+            fill(newcomer, "id_number", make_id("19900101", random.randint(700, 999)))
+            fill(newcomer, "phone", "13812345678")
+            Select(newcomer.find_element(By.NAME, "community_id")).select_by_index(1)
+            fill(newcomer, "password", "newcomer-pass-1")
+            fill(newcomer, "confirm_password", "newcomer-pass-1")
+            no_horizontal_page_scroll(newcomer, "/register")
+            shots(newcomer, args.out, "register-form")
+            submit(newcomer.find_element(By.NAME, "name"))
+            check("newcomer: registration received", "已收到您的注册信息" in newcomer.page_source)
+            shots(newcomer, args.out, "register-received")
+        finally:
+            newcomer.quit()
 
         resident.get(args.base_url + "/notifications")
         check("resident: notified of publishing, the claim and completion", resident.page_source.count(title) >= 3)
