@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""Browser check of wish claims 微心愿 on a phone: a resident posts a wish at 375 px; staff
+"""Browser check of wish claims 微心愿 on a phone: a resident registers at /register (the record
+matches, so the account opens at once), signs in with the phone number and posts a wish at 375 px; staff
 approve it; a party member finds it on the board (masked name, no ID number), claims it and
 closes it with a note and a photo carrying GPS EXIF; the resident rates it; the photo served back
 has no EXIF; the member sees the credits and the card entry the rating posted and redeems a
 reward, whose 6-digit code staff write off; a newcomer registers at /register and is told the
 same as anyone; the printable 心愿墙 and the notifications page render.
 
-Runs against a server on a database filled by `jinlin seed` (the demo accounts `staff1`,
-`member1` and `resident1` share one password). `member1` is linked to a resident of its grid and
-made a party member (as volunteering_test.py does); `resident1` is linked to another resident
-living in that grid and placed (scoped) in that resident's building, directly in the database.
+Runs against a server on a database filled by `jinlin seed` (the demo accounts `staff1` and
+`member1` share one password). `member1` is linked to a resident of its grid and made a party
+member (as volunteering_test.py does); the registering resident is one of that grid without an
+account, read from the database.
 Screenshots at 375 px and 1280 px go to --out.
 
 usage: wishes_test.py --base-url http://127.0.0.1:PORT --db DATA/jinlin.sqlite --password PW --out DIR
@@ -33,28 +34,26 @@ def shots(driver, out, name):
     driver.set_window_size(375, 900)
 
 
-def link_resident(db_path, username, member_username):
-    """Links `username` (a resident account) to a resident of `member_username`'s grid who has no
-    account yet, and scopes the account to that resident's building. Returns the resident's name."""
+def registrant(db_path, member_username):
+    """A resident of `member_username`'s grid with a phone and no account yet, who will register
+    at /register: (name, ID number, phone)."""
     db = sqlite3.connect(db_path, timeout=10)
     try:
         (scope_path,) = db.execute("SELECT g.path FROM users u JOIN grids g ON g.id = u.scope_grid_id WHERE u.username = ?",
                                    (member_username,)).fetchone()
         upper = scope_path[:-1] + "0"
         query = """
-            SELECT r.id, r.name, r.building_id FROM residents r JOIN grids b ON b.id = r.building_id
-            WHERE b.path >= ? AND b.path < ? AND r.status = 'active'
+            SELECT r.name, r.id_number, r.phone FROM residents r JOIN grids b ON b.id = r.building_id
+            WHERE b.path >= ? AND b.path < ? AND r.status = 'active' AND r.phone IS NOT NULL
               AND r.id NOT IN (SELECT resident_id FROM users WHERE resident_id IS NOT NULL)
-            ORDER BY r.id LIMIT 1"""
+              AND r.phone NOT IN (SELECT username FROM users)
+            ORDER BY r.id DESC LIMIT 1"""
         row = db.execute(query, (scope_path, upper)).fetchone()
         if row is None:
             add_resident(db, scope_path, upper)
+            db.commit()
             row = db.execute(query, (scope_path, upper)).fetchone()
-        resident_id, name, building_id = row
-        with db:
-            db.execute("UPDATE users SET resident_id = NULL WHERE username = ?", (username,))
-            db.execute("UPDATE users SET resident_id = ?, scope_grid_id = ? WHERE username = ?", (resident_id, building_id, username))
-        return name
+        return row
     finally:
         db.close()
 
@@ -71,7 +70,7 @@ def jpeg_with_gps(path):
 def run(args):
     os.makedirs(args.out, exist_ok=True)
     link_member(args.db, args.member)
-    wisher_name = link_resident(args.db, args.resident, args.member)
+    wisher_name, wisher_id, wisher_phone = registrant(args.db, args.member)
     title = f"帮忙修理电饭煲{random.randint(1000, 9999)}"
     photo = os.path.join(tempfile.mkdtemp(), "photo.jpg")
     jpeg_with_gps(photo)
@@ -80,8 +79,21 @@ def run(args):
     staff = make_driver(1280)
     member = make_driver(375)
     try:
-        # The resident posts a wish on a phone.
-        sign_in(resident, args.base_url, args.resident, args.password)
+        # The resident registers on a phone (name, ID number and phone match the record, so the
+        # account opens at once), signs in with the phone number and posts a wish.
+        resident.get(args.base_url + "/register")
+        fill(resident, "name", wisher_name)
+        fill(resident, "id_number", wisher_id)
+        fill(resident, "phone", wisher_phone)
+        Select(resident.find_element(By.NAME, "community_id")).select_by_index(1)
+        fill(resident, "password", "resident-pass-2026")
+        fill(resident, "confirm_password", "resident-pass-2026")
+        no_horizontal_page_scroll(resident, "/register")
+        shots(resident, args.out, "register-form")
+        submit(resident.find_element(By.NAME, "name"))
+        check("resident: registration received", "已收到您的注册信息" in resident.page_source)
+        sign_in(resident, args.base_url, wisher_phone, "resident-pass-2026")
+        check("resident: signs in with the phone number", "/login" not in resident.current_url, resident.current_url)
         resident.get(args.base_url + "/wishes/new")
         fill(resident, "title", title)
         fill(resident, "category", "3")
@@ -184,10 +196,9 @@ def run(args):
             fill(newcomer, "password", "newcomer-pass-1")
             fill(newcomer, "confirm_password", "newcomer-pass-1")
             no_horizontal_page_scroll(newcomer, "/register")
-            shots(newcomer, args.out, "register-form")
             submit(newcomer.find_element(By.NAME, "name"))
-            check("newcomer: registration received", "已收到您的注册信息" in newcomer.page_source)
-            shots(newcomer, args.out, "register-received")
+            check("newcomer: told the same as anyone", "已收到您的注册信息" in newcomer.page_source)
+            shots(newcomer, args.out, "register-waiting")
         finally:
             newcomer.quit()
 
@@ -210,6 +221,5 @@ if __name__ == "__main__":
     parser.add_argument("--password", required=True)
     parser.add_argument("--staff", default="staff1")
     parser.add_argument("--member", default="member1")
-    parser.add_argument("--resident", default="resident1")
     parser.add_argument("--out", required=True)
     run_and_report(run, parser.parse_args())
