@@ -180,6 +180,7 @@ import Web
         #expect(try member.post("/members/\(memberID)/report", [("employer", "县医院"), ("employer_branch", "县医院党委"),
                                                                   ("skills", "义诊"), ("available_times", "周六上午")]).status == 303)
         #expect(try member.post("/members/\(memberID)/report", [("employer", "县医院")]).status == 409, "already waiting")
+        #expect(try member.get("/me").text.contains("已提交，等待社区确认"), "the phone home shows where the report stands")
         #expect(try w.staff.get("/members?reported=pending").text.contains("党员丁"))
         #expect(try w.staff.post("/members/\(memberID)/report/return", []).status == 422, "a reason is required")
         try w.app.database.write { db in
@@ -195,6 +196,7 @@ import Web
         #expect(placed == w.app.grid.id)
         #expect(try w.staff.get("/members?reported=yes").text.contains("党员丁"))
         #expect(try member.get("/members/\(memberID)").text.contains("已确认"))
+        #expect(try member.get("/me").text.contains("<strong>已确认</strong>"))
 
         // 三评: each role its own part.
         let year = String(TestClock.today.year)

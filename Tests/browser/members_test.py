@@ -39,7 +39,12 @@ def scenario(args):
         staff.get(base + "/members?category=employed&reported=no")
         check("member list shows in-service members", "党员" in staff.title and staff.find_elements(By.CSS_SELECTOR, "td a[href^='/members/']"))
         shots(staff, out, "members-list")
-        click_and_wait(staff.find_element(By.CSS_SELECTOR, "td a[href^='/members/']"))
+        # The first in-service member without an account yet (earlier checks may have opened some).
+        links = [a.get_attribute("href") for a in staff.find_elements(By.CSS_SELECTOR, "td a[href^='/members/']")]
+        for link in links:
+            staff.get(link)
+            if staff.find_elements(By.NAME, "username"):
+                break
         member_url = staff.current_url
         name = staff.find_element(By.TAG_NAME, "h1").text.split()[0]
         check("member record opens with masked ID", "**********" in staff.page_source, member_url)

@@ -80,6 +80,17 @@ enum MePage {
         data["hasRecords"] = !records.isEmpty
         data["isMember"] = identity.memberID != nil
         data["memberID"] = identity.memberID.map(String.init) ?? ""
+        if let memberID = identity.memberID {
+            // This year's 双报到 (the members module's record, read only): where it stands.
+            let report = try ctx.database.read { db in
+                try Row.fetchOne(db, sql: "SELECT status, reason FROM member_reports WHERE member_id = ? AND year = ?",
+                                 arguments: [memberID, Int(year) ?? 0])
+            }
+            let status: String? = report?["status"]
+            data["reportStatus"] = ["submitted": "已提交，等待社区确认", "confirmed": "已确认", "returned": "已退回"][status ?? ""] ?? "今年还没有报到"
+            data["reportReason"] = Choices.shown(report?["reason"] as String? ?? "")
+            data["canReport"] = status == nil || status == "returned"
+        }
         data["year"] = year
         data["hours"] = Choices.hours(hours?["total"] ?? 0)
         data["hourRecords"] = hours?["n"] as Int? ?? 0
