@@ -5,12 +5,15 @@ import Web
 
 /// The role may not do this, or the target is someone else's: a 403 page.
 public struct Forbidden: Error, Sendable {
-    public init() {}
+    /// Why, for the page (nil: the generic 403 page).
+    public let message: String?
+    public init(_ message: String? = nil) { self.message = message }
 }
 
 /// The target does not exist, or lies outside the principal's scope: a 404 page.
 public struct NotFound: Error, Sendable {
-    public init() {}
+    public let message: String?
+    public init(_ message: String? = nil) { self.message = message }
 }
 
 /// The target's state does not allow the change (moving out someone already moved out): a 409
@@ -97,8 +100,8 @@ public enum StateChange {
 public enum DomainErrors {
     public static func mapped(_ error: any Error) -> any Error {
         switch error {
-        case is NotFound: return HTTPError(.notFound)
-        case is Forbidden: return HTTPError(.forbidden)
+        case let notFound as NotFound: return HTTPError(.notFound, notFound.message)
+        case let forbidden as Forbidden: return HTTPError(.forbidden, forbidden.message)
         case let conflict as Conflict: return HTTPError(.conflict, conflict.message)
         case let fields as FieldErrors: return HTTPError(.unprocessableContent, fields.errors.sorted { $0.key < $1.key }.map(\.value).joined(separator: "；"))
         default: return error

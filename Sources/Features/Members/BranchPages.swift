@@ -78,8 +78,6 @@ enum BranchPages {
         } catch let errors as FieldErrors {
             for (field, message) in errors.errors { state.addError(message, for: field) }
             return try newForm(ctx, state: state, status: .unprocessableContent)
-        } catch let refusal as MemberRefusal {
-            throw HTTPError(refusal.status, refusal.message)
         }
     }
 

@@ -281,7 +281,7 @@ extension MemberStore {
                 } else {
                     guard let buildingID = try Int64.fetchOne(db, sql: "SELECT building_id FROM residents WHERE id = ? AND status = 'active'",
                                                               arguments: [row.residentID]) else {
-                        throw MemberRefusal.conflict("第 \(row.line) 行的居民已迁出，请重新检查文件")
+                        throw Conflict("第 \(row.line) 行的居民已迁出，请重新检查文件")
                     }
                     try db.execute(sql: """
                         INSERT INTO party_members (resident_id, status, category, joined_on, branch_id, employer, grid_id, created_at, updated_at)

@@ -191,9 +191,9 @@ enum MemberPages {
         } catch let errors as FieldErrors {
             for (field, message) in errors.errors { state.addError(message, for: field) }
             return try newForm(ctx, state: state, status: .unprocessableContent)
-        } catch let refusal as MemberRefusal {
-            state.addError(refusal.message, for: "resident_id")
-            return try newForm(ctx, state: state, status: refusal.status)
+        } catch let conflict as Conflict {
+            state.addError(conflict.message, for: "resident_id")
+            return try newForm(ctx, state: state, status: .conflict)
         }
     }
 
@@ -206,8 +206,9 @@ enum MemberPages {
             do {
                 if ctx.may(.viewMembers) { return try MemberStore.member(db, id, ctx.principal, .viewMembers) }
                 return try MemberStore.memberForSelfService(db, id, ctx.principal, user: ctx.user)
-            } catch let refusal as MemberRefusal {
-                throw HTTPError(refusal.status == .forbidden ? .notFound : refusal.status, refusal.message)
+            } catch is Forbidden {
+                // Someone else's record is not disclosed to a member.
+                throw NotFound()
             }
         }
     }
@@ -336,15 +337,9 @@ enum MemberPages {
     static func createAccount(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
         let username = ctx.text("username", max: 64)
-        do {
-            let account = try ctx.memberStore.createAccount(id, username: username, principal: ctx.principal, by: ctx.actor)
-            // The password is shown once, on this page, and never stored in plain text.
-            return try show(ctx, account: account)
-        } catch let refusal as MemberRefusal {
-            throw HTTPError(refusal.status, refusal.message)
-        } catch let errors as FieldErrors {
-            throw HTTPError(.unprocessableContent, errors.errors.values.sorted().first ?? "用户名有误")
-        }
+        let account = try ctx.memberStore.createAccount(id, username: username, principal: ctx.principal, by: ctx.actor)
+        // The password is shown once, on this page, and never stored in plain text.
+        return try show(ctx, account: account)
     }
 
     /// Active posts in scope with places left, for placing a member when confirming a 双报到.

@@ -89,16 +89,6 @@ struct MemberRow: Sendable {
     }
 }
 
-/// A refusal a person can cause, with the status that fits and a Chinese message.
-struct MemberRefusal: Error, Sendable {
-    let status: HTTPStatus
-    let message: String
-
-    static func notFound() -> MemberRefusal { MemberRefusal(status: .notFound, message: "未找到该记录，或不在您的管辖范围内。") }
-    static func conflict(_ message: String) -> MemberRefusal { MemberRefusal(status: .conflict, message: message) }
-    static func forbidden(_ message: String) -> MemberRefusal { MemberRefusal(status: .forbidden, message: message) }
-}
-
 /// The membership fields a form or a ledger row supplies.
 struct MembershipInput: Sendable, Equatable {
     var status: String
@@ -124,19 +114,19 @@ struct MemberStore: Sendable {
     /// The member, if it lies in the principal's scope for `permission`; 404 otherwise (and
     /// 403 for a role that may not at all), so existence outside the scope is not disclosed.
     static func member(_ db: Database, _ id: Int64, _ principal: Principal?, _ permission: Permission) throws -> MemberRow {
-        guard let member = try MemberRow.find(db, id) else { throw MemberRefusal.notFound() }
+        guard let member = try MemberRow.find(db, id) else { throw NotFound("未找到该记录，或不在您的管辖范围内。") }
         switch Policy.decide(principal, permission, targetGridPath: member.gridPath) {
         case .allow: return member
-        case .forbidden: throw MemberRefusal.forbidden("您的角色不能进行此操作。")
-        case .notFound: throw MemberRefusal.notFound()
+        case .forbidden: throw Forbidden("您的角色不能进行此操作。")
+        case .notFound: throw NotFound("未找到该记录，或不在您的管辖范围内。")
         }
     }
 
     /// A member's own record (members act on themselves only) or one in scope for staff.
     static func memberForSelfService(_ db: Database, _ id: Int64, _ principal: Principal?, user: User?) throws -> MemberRow {
         if Policy.decide(principal, .ownMembership) == .allow {
-            guard let member = try MemberRow.find(db, id) else { throw MemberRefusal.notFound() }
-            guard member.residentID == user?.residentID else { throw MemberRefusal.forbidden("只能为自己的党员记录办理。") }
+            guard let member = try MemberRow.find(db, id) else { throw NotFound("未找到该记录，或不在您的管辖范围内。") }
+            guard member.residentID == user?.residentID else { throw Forbidden("只能为自己的党员记录办理。") }
             return member
         }
         return try member(db, id, principal, .manageMembers)
@@ -148,7 +138,7 @@ struct MemberStore: Sendable {
             """, arguments: [member, at, actor.userID, actor.name, kind, String(note.prefix(500))])
     }
 
-    static func branchPath(_ db: Database, _ branchID: Int64?, _ principal: Principal?) throws -> Void {
+    static func requireBranchInScope(_ db: Database, _ branchID: Int64?, _ principal: Principal?) throws {
         guard let branchID else { return }
         guard let path = try String.fetchOne(db, sql: """
             SELECT g.path FROM branches b JOIN grids g ON g.id = b.grid_id WHERE b.id = ?
@@ -181,13 +171,13 @@ struct MemberStore: Sendable {
             }
             switch Policy.decide(principal, .manageMembers, targetGridPath: path) {
             case .allow: break
-            case .forbidden: throw MemberRefusal.forbidden("您的角色不能登记党员。")
+            case .forbidden: throw Forbidden("您的角色不能登记党员。")
             case .notFound: throw FieldErrors("resident_id", "该居民不在您的管辖范围内")
             }
             if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM party_members WHERE resident_id = ?", arguments: [residentID]) {
-                throw MemberRefusal.conflict("该居民已是党员（党员记录 #\(existing)），请打开已有记录修改。")
+                throw Conflict("该居民已是党员（党员记录 #\(existing)），请打开已有记录修改。")
             }
-            try Self.branchPath(db, input.branchID, principal)
+            try Self.requireBranchInScope(db, input.branchID, principal)
             let at = now
             try db.execute(sql: """
                 INSERT INTO party_members (resident_id, status, category, joined_on, branch_id, employer, grid_id, created_at, updated_at)
@@ -196,7 +186,7 @@ struct MemberStore: Sendable {
                                  buildingID, at, at])
             let id = db.lastInsertedRowID
             try Self.event(db, member: id, kind: "created", at: at, actor: actor)
-            guard let member = try MemberRow.find(db, id) else { throw MemberRefusal.notFound() }
+            guard let member = try MemberRow.find(db, id) else { throw NotFound("未找到该记录，或不在您的管辖范围内。") }
             try AuditLog.record(db, actor: actor, action: "member.create", entityType: "member", entityId: id,
                                 before: nil as MemberRow.Snapshot?, after: member.snapshot)
             return id
@@ -207,8 +197,8 @@ struct MemberStore: Sendable {
     func update(_ id: Int64, _ input: MembershipInput, note: String, principal: Principal?, by actor: AuditActor) throws {
         try database.write { db in
             let before = try Self.member(db, id, principal, .manageMembers)
-            guard before.isActive else { throw MemberRefusal.conflict("该党员的组织关系已转出，请先办理转入再修改。") }
-            try Self.branchPath(db, input.branchID, principal)
+            guard before.isActive else { throw Conflict("该党员的组织关系已转出，请先办理转入再修改。") }
+            try Self.requireBranchInScope(db, input.branchID, principal)
             let at = now
             try db.execute(sql: """
                 UPDATE party_members SET status = ?, category = ?, joined_on = ?, branch_id = ?, employer = ?, updated_at = ?
@@ -225,7 +215,7 @@ struct MemberStore: Sendable {
             if before.status != input.status || before.joinedOn != input.joinedOn || before.employer != input.employer {
                 try Self.event(db, member: id, kind: "updated", note: note, at: at, actor: actor)
             }
-            guard let after = try MemberRow.find(db, id) else { throw MemberRefusal.notFound() }
+            guard let after = try MemberRow.find(db, id) else { throw NotFound("未找到该记录，或不在您的管辖范围内。") }
             try AuditLog.record(db, actor: actor, action: "member.update", entityType: "member", entityId: id,
                                 before: before.snapshot, after: after.snapshot)
         }
@@ -235,15 +225,15 @@ struct MemberStore: Sendable {
     func transfer(_ id: Int64, out: Bool, reason: String, principal: Principal?, by actor: AuditActor) throws {
         try database.write { db in
             let before = try Self.member(db, id, principal, .manageMembers)
-            if out && !before.isActive { throw MemberRefusal.conflict("该党员的组织关系已经转出。") }
-            if !out && before.isActive { throw MemberRefusal.conflict("该党员的组织关系在本社区，无需转入。") }
+            if out && !before.isActive { throw Conflict("该党员的组织关系已经转出。") }
+            if !out && before.isActive { throw Conflict("该党员的组织关系在本社区，无需转入。") }
             let at = now
             try db.execute(sql: "UPDATE party_members SET membership = ?, updated_at = ? WHERE id = ?",
                            arguments: [out ? "transferred_out" : "active", at, id])
             if out { try db.execute(sql: "UPDATE post_holders SET ended_on = ? WHERE member_id = ? AND ended_on IS NULL",
                                     arguments: [ChinaDate.today(clock.now), id]) }
             try Self.event(db, member: id, kind: out ? "transfer_out" : "transfer_in", note: reason, at: at, actor: actor)
-            guard let after = try MemberRow.find(db, id) else { throw MemberRefusal.notFound() }
+            guard let after = try MemberRow.find(db, id) else { throw NotFound("未找到该记录，或不在您的管辖范围内。") }
             try AuditLog.record(db, actor: actor, action: out ? "member.transfer_out" : "member.transfer_in", entityType: "member",
                                 entityId: id, before: before.snapshot, after: after.snapshot)
         }
@@ -256,8 +246,8 @@ struct MemberStore: Sendable {
         let hash = try hasher.hash(password)
         return try database.write { db in
             let member = try Self.member(db, id, principal, .manageMembers)
-            guard member.isActive else { throw MemberRefusal.conflict("组织关系已转出的党员不能开通账号。") }
-            if member.accountID != nil { throw MemberRefusal.conflict("该党员已有账号；忘记密码请联系系统管理员重置。") }
+            guard member.isActive else { throw Conflict("组织关系已转出的党员不能开通账号。") }
+            if member.accountID != nil { throw Conflict("该党员已有账号；忘记密码请联系系统管理员重置。") }
             let new = UserStore.NewUser(username: username, displayName: member.name, role: .member, scopeGridID: member.gridID,
                                         password: password, mustChangePassword: true, residentID: member.residentID)
             let errors = UserStore.validate(username: username, displayName: member.name, role: .member, scopeGridID: member.gridID)
@@ -274,7 +264,7 @@ struct MemberStore: Sendable {
     func setRoles(_ id: Int64, roles: [String], central: Bool, principal: Principal?, by actor: AuditActor) throws {
         try database.write { db in
             let before = try Self.member(db, id, principal, .manageMembers)
-            guard before.isActive else { throw MemberRefusal.conflict("该党员的组织关系已转出。") }
+            guard before.isActive else { throw Conflict("该党员的组织关系已转出。") }
             let codes = MemberVocabulary.roles.map(\.code).filter(roles.contains)
             try db.execute(sql: "UPDATE party_members SET roles = ?, central_household = ?, updated_at = ? WHERE id = ?",
                            arguments: [codes.joined(separator: ","), central ? 1 : 0, now, id])
@@ -293,10 +283,10 @@ struct MemberStore: Sendable {
     func linkHousehold(_ id: Int64, houseID: Int64, link: Bool, principal: Principal?, by actor: AuditActor) throws {
         try database.write { db in
             let member = try Self.member(db, id, principal, .manageMembers)
-            guard member.centralHousehold, member.isActive else { throw MemberRefusal.conflict("请先将该党员设为党员中心户。") }
+            guard member.centralHousehold, member.isActive else { throw Conflict("请先将该党员设为党员中心户。") }
             guard let path = try String.fetchOne(db, sql: "SELECT g.path FROM houses h JOIN grids g ON g.id = h.building_id WHERE h.id = ?",
                                                  arguments: [houseID]), principal?.scope.contains(path) == true else {
-                throw MemberRefusal.notFound()
+                throw NotFound("未找到该记录，或不在您的管辖范围内。")
             }
             if link {
                 try db.execute(sql: "INSERT OR IGNORE INTO member_households (member_id, house_id) VALUES (?, ?)", arguments: [id, houseID])
@@ -325,12 +315,12 @@ struct MemberStore: Sendable {
     func submitReport(_ id: Int64, _ input: ReportInput, principal: Principal?, user: User?, by actor: AuditActor) throws {
         try database.write { db in
             let member = try Self.memberForSelfService(db, id, principal, user: user)
-            guard member.isActive else { throw MemberRefusal.conflict("组织关系已转出，不能报到。") }
+            guard member.isActive else { throw Conflict("组织关系已转出，不能报到。") }
             let year = self.year
             let existing = try String.fetchOne(db, sql: "SELECT status FROM member_reports WHERE member_id = ? AND year = ?",
                                                arguments: [id, year])
-            if existing == "submitted" { throw MemberRefusal.conflict("\(year) 年的报到已提交，正在等待社区确认。") }
-            if existing == "confirmed" { throw MemberRefusal.conflict("\(year) 年的报到已经确认，无需重复报到。") }
+            if existing == "submitted" { throw Conflict("\(year) 年的报到已提交，正在等待社区确认。") }
+            if existing == "confirmed" { throw Conflict("\(year) 年的报到已经确认，无需重复报到。") }
             let at = now
             try db.execute(sql: """
                 INSERT INTO member_reports (member_id, year, employer, employer_branch, skills, available_times, status, submitted_at)
@@ -359,10 +349,10 @@ struct MemberStore: Sendable {
             let year = self.year
             guard let status = try String.fetchOne(db, sql: "SELECT status FROM member_reports WHERE member_id = ? AND year = ?",
                                                    arguments: [id, year]) else {
-                throw MemberRefusal.conflict("该党员 \(year) 年还没有提交报到。")
+                throw Conflict("该党员 \(year) 年还没有提交报到。")
             }
             guard status == "submitted" else {
-                throw MemberRefusal.conflict("该报到已经\(MemberVocabulary.label(status, in: MemberVocabulary.reportStatuses))，不能重复处理。")
+                throw Conflict("该报到已经\(MemberVocabulary.label(status, in: MemberVocabulary.reportStatuses))，不能重复处理。")
             }
             if !confirm && reason.isEmpty { throw FieldErrors("reason", "退回时请填写原因，便于党员修改后重新报到") }
             let at = now
@@ -381,7 +371,7 @@ struct MemberStore: Sendable {
                 do {
                     try PostHolding.take(db, postID: postID, memberID: id, on: ChinaDate.today(clock.now))
                 } catch let problem as PostHolding.Problem {
-                    throw MemberRefusal.conflict(problem.message)
+                    throw Conflict(problem.message)
                 }
             }
             try db.execute(sql: """
@@ -428,7 +418,7 @@ struct MemberStore: Sendable {
             let member: MemberRow
             switch part {
             case .selfAssessment:
-                guard Policy.decide(principal, .ownMembership) == .allow else { throw MemberRefusal.forbidden("自评由党员本人填写。") }
+                guard Policy.decide(principal, .ownMembership) == .allow else { throw Forbidden("自评由党员本人填写。") }
                 member = try Self.memberForSelfService(db, id, principal, user: user)
             case .community: member = try Self.member(db, id, principal, .communityEvaluation)
             case .organisation: member = try Self.member(db, id, principal, .organisationEvaluation)
@@ -464,13 +454,13 @@ struct MemberStore: Sendable {
         try database.write { db in
             guard let branch = try Row.fetchOne(db, sql: """
                 SELECT b.kind, g.path FROM branches b JOIN grids g ON g.id = b.grid_id WHERE b.id = ?
-                """, arguments: [branchID]) else { throw MemberRefusal.notFound() }
+                """, arguments: [branchID]) else { throw NotFound("未找到该记录，或不在您的管辖范围内。") }
             switch Policy.decide(principal, .manageMembers, targetGridPath: branch["path"]) {
             case .allow: break
-            case .forbidden: throw MemberRefusal.forbidden("您的角色不能管理党组织。")
-            case .notFound: throw MemberRefusal.notFound()
+            case .forbidden: throw Forbidden("您的角色不能管理党组织。")
+            case .notFound: throw NotFound("未找到该记录，或不在您的管辖范围内。")
             }
-            guard branch["kind"] as String == "joint" else { throw MemberRefusal.conflict("只有联合党支部可以覆盖多个小区。") }
+            guard branch["kind"] as String == "joint" else { throw Conflict("只有联合党支部可以覆盖多个小区。") }
             guard let path = try String.fetchOne(db, sql: "SELECT path FROM grids WHERE id = ?", arguments: [gridID]),
                   principal?.scope.contains(path) == true else { throw FieldErrors("grid_id", "所选网格节点不存在或不在您的管辖范围内") }
             try db.execute(sql: "INSERT OR IGNORE INTO branch_grids (branch_id, grid_id) VALUES (?, ?)", arguments: [branchID, gridID])
@@ -489,7 +479,7 @@ struct MemberStore: Sendable {
             }
             switch Policy.decide(principal, .manageMembers, targetGridPath: gridPath) {
             case .allow: break
-            case .forbidden: throw MemberRefusal.forbidden("您的角色不能管理党组织。")
+            case .forbidden: throw Forbidden("您的角色不能管理党组织。")
             case .notFound: throw FieldErrors("grid_id", "所选网格节点不在您的管辖范围内")
             }
             var parentPath = "/"

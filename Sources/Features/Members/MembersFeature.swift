@@ -100,18 +100,16 @@ public enum MembersFeature {
 extension Context {
     var memberStore: MemberStore { MemberStore(database: database, hasher: env.users.hasher) }
 
-    /// Runs a store call; a refusal becomes its status page (403, 404, 409) with its message,
-    /// field errors go to `onFields` (or a 422 page).
+    /// Runs a store call and redirects to `back`; refusals (`NotFound`, `Forbidden`, `Conflict`,
+    /// `FieldErrors`) become their pages through AppCore's one mapping, unless `onFields` takes
+    /// the field errors to show them on a form.
     func memberAction(back: String, success: String, onFields: ((FieldErrors) throws -> HTTPResponse)? = nil,
                       _ body: () throws -> Void) throws -> HTTPResponse {
         do {
             try body()
             return redirect(back, flash: .success(success))
-        } catch let refusal as MemberRefusal {
-            throw HTTPError(refusal.status, refusal.message)
-        } catch let errors as FieldErrors {
-            if let onFields { return try onFields(errors) }
-            throw HTTPError(.unprocessableContent, errors.errors.values.sorted().first ?? "提交的内容有误")
+        } catch let errors as FieldErrors where onFields != nil {
+            return try onFields!(errors)
         }
     }
 
