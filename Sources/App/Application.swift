@@ -8,6 +8,7 @@ import GridsFeature
 import MembersFeature
 import RegistrationFeature
 import PointsFeature
+import CasesFeature
 import ResidentsFeature
 import Synchronization
 import HTTPCore
@@ -39,6 +40,7 @@ public final class Application: Sendable {
         RegistrationFeature.module,
         WishesFeature.module,
         PointsFeature.module,
+        CasesFeature.module,
     ]
 
     /// The `/healthz` row of the authorization matrix (App's own route).
