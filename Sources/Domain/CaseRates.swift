@@ -96,12 +96,12 @@ public enum CaseRates {
             ),
             counts AS (
               SELECT k, count(*) AS reported,
-                     sum(accepted_at IS NOT NULL OR (status = 'reported' AND due_at < ?5)) AS response_due,
+                     sum(coalesce(accepted_at IS NOT NULL OR (status = 'reported' AND due_at < ?5), 0)) AS response_due,
                      sum(coalesce(response_seconds <= response_target, 0)) AS responded_in_time,
                      sum(status = 'resolved' OR status = 'visited' OR status = 'closed') AS resolved,
                      sum(coalesce(resolved_in_time, 0)) AS resolved_in_time,
                      sum(satisfaction IS NOT NULL) AS followed_up,
-                     sum(satisfaction = 'satisfied' OR satisfaction = 'basic') AS satisfied,
+                     sum(coalesce(satisfaction = 'satisfied' OR satisfaction = 'basic', 0)) AS satisfied,
                      avg(response_seconds) AS response_average, avg(resolution_seconds) AS resolution_average
               FROM base GROUP BY k
             )
@@ -122,13 +122,13 @@ public enum CaseRates {
         return try Row.fetchAll(db, sql: sql(grouping: grouping, scopeLength: path.count),
                                 arguments: [firstMonth, lastMonth, range.lower, range.upper, now, units?.lower, units?.upper]).map { row in
             var figures = Figures(key: (row["k"] as DatabaseValue).plainText)
-            figures.reported = row["reported"]
-            figures.responseDue = row["response_due"]
-            figures.respondedInTime = row["responded_in_time"]
-            figures.resolved = row["resolved"]
-            figures.resolvedInTime = row["resolved_in_time"]
-            figures.followedUp = row["followed_up"]
-            figures.satisfied = row["satisfied"]
+            figures.reported = row["reported"] ?? 0
+            figures.responseDue = row["response_due"] ?? 0
+            figures.respondedInTime = row["responded_in_time"] ?? 0
+            figures.resolved = row["resolved"] ?? 0
+            figures.resolvedInTime = row["resolved_in_time"] ?? 0
+            figures.followedUp = row["followed_up"] ?? 0
+            figures.satisfied = row["satisfied"] ?? 0
             figures.responseAverage = row["response_average"]
             figures.responseP90 = row["response_p90"]
             figures.resolutionAverage = row["resolution_average"]
