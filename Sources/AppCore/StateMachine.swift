@@ -78,14 +78,21 @@ public enum StateChange {
                            ownerOnly: transition.ownerOnly)
         let before = try snapshot(db)
         try change(db)
-        try db.execute(sql: """
-            INSERT INTO timeline_events (entity_type, entity_id, from_state, to_state, action, user_id, note, at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, \(Timestamp.nowSQL))
-            """, arguments: [State.entityType, id, state.rawValue, next.rawValue, transition.action,
-                             actor.userID, note])
+        try event(db, entityType: State.entityType, id: id, from: state.rawValue, to: next.rawValue, action: transition.action,
+                  userID: actor.userID, note: note)
         try AuditLog.record(db, actor: actor, action: action ?? transition.action, entityType: State.entityType, entityId: id,
                             before: before, after: try snapshot(db))
         return transition
+    }
+
+    /// One timeline row: the row a transition writes, and the events that are not a change of
+    /// state (a record created, a duplicate merged in), written by the store in its transaction.
+    public static func event(_ db: Database, entityType: String, id: Int64, from: String, to: String, action: String,
+                             userID: Int64?, note: String?) throws {
+        try db.execute(sql: """
+            INSERT INTO timeline_events (entity_type, entity_id, from_state, to_state, action, user_id, note, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, \(Timestamp.nowSQL))
+            """, arguments: [entityType, id, from, to, action, userID, note])
     }
 
     /// The timeline of one entity, oldest first.

@@ -171,17 +171,12 @@ enum CaseSetupPages {
             let id: Int64 = row["id"]
             return ["id": String(id), "code": row["code"] as String, "name": row["name"] as String, "urgent": row["urgent"] as Int64 == 1,
                     "responseMinutes": row["response_minutes"] as Int, "resolutionHours": row["resolution_hours"] as Int,
-                    "active": row["active"] as Int64 == 1, "unit": shown(row["unit"]),
+                    "active": row["active"] as Int64 == 1, "unit": CasePages.shown(row["unit"]),
                     "unitOptions": FormState.options(Units.choices(units), selected: (row["default_unit_id"] as Int64?).map(String.init))]
         }
         data["unitOptions"] = FormState.options(Units.choices(units), selected: state.value("default_unit_id"))
         if state.values["response_minutes"] == nil { data["values"] = ["response_minutes": "30", "resolution_hours": "72"] }
         return try ctx.render("cases/categories", title: "诉求类别", data, status: status)
-    }
-
-    static func shown(_ text: String?) -> Any {
-        guard let text, !text.isEmpty else { return false }
-        return text
     }
 
     static func categoriesPage(_ ctx: Context) throws -> HTTPResponse { try categories(ctx) }

@@ -76,11 +76,6 @@ enum CaseStatus: String, StateMachine {
         case .merged: "badge-muted"
         }
     }
-
-    /// States in which a case is still being worked on.
-    static let open: [CaseStatus] = [.reported, .accepted, .assigned, .inProgress, .paused]
-    /// States whose clock runs (the response clock while reported, the resolution clock after).
-    static let running: Set<CaseStatus> = [.reported, .accepted, .assigned, .inProgress]
 }
 
 /// 回访 satisfaction (`cases.satisfaction`).

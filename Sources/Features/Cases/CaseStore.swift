@@ -222,10 +222,8 @@ struct CaseStore: Sendable {
                 try db.execute(sql: "INSERT OR IGNORE INTO case_photos (case_id, hash, stage) VALUES (?, ?, 'report')",
                                arguments: [id, photo.hash])
             }
-            try db.execute(sql: """
-                INSERT INTO timeline_events (entity_type, entity_id, from_state, to_state, action, user_id, note, at)
-                VALUES ('case', ?, 'reported', 'reported', 'case.report', ?, ?, \(Timestamp.nowSQL))
-                """, arguments: [id, actor.userID, String(description.prefix(500))])
+            try StateChange.event(db, entityType: CaseStatus.entityType, id: id, from: "reported", to: "reported", action: "case.report",
+                                  userID: actor.userID, note: String(description.prefix(500)))
             try AuditLog.record(db, actor: actor, action: "case.report", entityType: "case", entityId: id,
                                 before: nil as CaseRow?, after: try CaseRow.find(db, id))
             let name: String = category["name"]
@@ -248,8 +246,8 @@ struct CaseStore: Sendable {
             try StateChange.apply(db, principal, actor: actor, id: id, from: before.state, gridPath: before.gridPath,
                                   unitPath: before.unitPath, to: next, using: using, note: note.flatMap { $0.isEmpty ? nil : String($0.prefix(500)) },
                                   snapshot: { try CaseRow.find($0, id) }) { db in
+                try change(db, &after, now)   // sees the state it leaves in `after.status`
                 after.status = next.rawValue
-                try change(db, &after, now)
                 try after.save(db)
             }
             try then(db, after)
@@ -323,8 +321,8 @@ struct CaseStore: Sendable {
     /// 挂起/待补充: the resolution clock stops.
     func pause(_ id: Int64, reason: String, principal: Principal?, actor: AuditActor) throws {
         let reason = try Self.required(reason, field: "reason", "请填写挂起原因")
-        try move(id, to: .paused, note: reason, principal: principal, actor: actor) { db, row, now in
-            row.pausedFrom = try String.fetchOne(db, sql: "SELECT status FROM cases WHERE id = ?", arguments: [id])
+        try move(id, to: .paused, note: reason, principal: principal, actor: actor) { _, row, now in
+            row.pausedFrom = row.status
             row.clock.pause(at: now)
         }
     }
@@ -402,10 +400,8 @@ struct CaseStore: Sendable {
             row.clock.dueAt = nil
         } then: { db, row in
             let target = try Self.load(db, targetID)
-            try db.execute(sql: """
-                INSERT INTO timeline_events (entity_type, entity_id, from_state, to_state, action, user_id, note, at)
-                VALUES ('case', ?, ?, ?, 'case.merged_in', ?, ?, \(Timestamp.nowSQL))
-                """, arguments: [targetID, target.status, target.status, actor.userID, "合并了重复工单 #\(id)"])
+            try StateChange.event(db, entityType: CaseStatus.entityType, id: targetID, from: target.status, to: target.status,
+                                  action: "case.merged_in", userID: actor.userID, note: "合并了重复工单 #\(id)")
             try Self.notifyReporter(db, row, "您反映的问题（工单 #\(id)）与工单 #\(targetID) 重复，已合并办理，可在该工单查看进展。")
         }
     }

@@ -188,10 +188,8 @@ struct WishStore: Sendable {
                                  principal.userID])
             let id = db.lastInsertedRowID
             let onBehalf = principal.role != .resident
-            try db.execute(sql: """
-                INSERT INTO timeline_events (entity_type, entity_id, from_state, to_state, action, user_id, note, at)
-                VALUES ('wish', ?, 'new', 'submitted', 'wish.create', ?, ?, \(Timestamp.nowSQL))
-                """, arguments: [id, actor.userID, onBehalf ? "工作人员代居民提交" : nil])
+            try StateChange.event(db, entityType: "wish", id: id, from: "new", to: "submitted", action: "wish.create",
+                                  userID: actor.userID, note: onBehalf ? "工作人员代居民提交" : nil)
             let wish = try Self.load(db, id)
             try AuditLog.record(db, actor: actor, action: "wish.create", entityType: "wish", entityId: id, before: nil, after: wish)
             try Self.notifyStaff(db, wish, "有新的微心愿待审核：\(new.title)")
