@@ -71,6 +71,7 @@ let package = Package(
         .target(name: "RegistrationFeature", dependencies: feature, path: "Sources/Features/Registration"),
         .target(name: "WishesFeature", dependencies: feature, path: "Sources/Features/Wishes"),
         .target(name: "PointsFeature", dependencies: feature, path: "Sources/Features/Points"),
+        .target(name: "ReportsFeature", dependencies: feature, path: "Sources/Features/Reports"),
         // The deterministic demo county (`jinlin seed`); later modules add their data.
         .target(name: "Seeding", dependencies: feature),
 
@@ -78,7 +79,7 @@ let package = Package(
         .target(name: "App", dependencies: [
             "HTTPCore", "HTTPServer", "Web", "Storage", "Domain", "Views", "Security", "Access", "AppCore",
             "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "ResidentsFeature", "MembersFeature",
-            "VolunteeringFeature", "WishesFeature", "PointsFeature", "RegistrationFeature", "Seeding",
+            "VolunteeringFeature", "WishesFeature", "PointsFeature", "RegistrationFeature", "ReportsFeature", "Seeding",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -72,6 +72,10 @@ public enum Permission: String, Sendable, CaseIterable {
     case manageShop
     /// Cancel an unfulfilled redemption (a member or resident their own).
     case cancelRedemptions
+    /// The monthly and yearly reports 报表 of a subtree in scope, their CSV, archived versions.
+    case viewReports
+    /// Close a month (archive its report as printed and signed) and re-generate a closed one.
+    case closeReports
 
     /// Roles granted this permission. The single table of who may do what.
     public var roles: Set<Role> {
@@ -114,6 +118,8 @@ public enum Permission: String, Sendable, CaseIterable {
         case .viewShop: return [.admin, .staff, .member, .resident]
         case .manageShop: return [.admin, .staff]
         case .cancelRedemptions: return [.admin, .staff, .member, .resident]
+        case .viewReports: return [.admin, .staff, .coordinator]
+        case .closeReports: return [.coordinator]
         }
     }
 }

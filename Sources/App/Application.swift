@@ -8,6 +8,7 @@ import GridsFeature
 import MembersFeature
 import RegistrationFeature
 import PointsFeature
+import ReportsFeature
 import ResidentsFeature
 import Synchronization
 import HTTPCore
@@ -39,6 +40,7 @@ public final class Application: Sendable {
         RegistrationFeature.module,
         WishesFeature.module,
         PointsFeature.module,
+        ReportsFeature.module,
     ]
 
     /// The `/healthz` row of the authorization matrix (App's own route).

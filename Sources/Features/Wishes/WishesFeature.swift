@@ -53,7 +53,8 @@ public enum WishesFeature {
             "POST /wishes/:id/cancel": raters,
             "GET /notifications": everyone,
             "POST /notifications/read": everyone,
-        ])
+        ],
+        reportSections: WishesReport.sections)
 
     public static func register(_ routes: inout AppRoutes) {
         routes.get("/wishes", .viewWishes) { try WishPages.index($0) }

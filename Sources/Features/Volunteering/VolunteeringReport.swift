@@ -1,0 +1,56 @@
+import AppCore
+import Foundation
+import GRDB
+
+/// The volunteering part of the monthly report: activities held in the month (closed, begun in
+/// it), the people who attended, the hours credited for them and the no-shows; and, in the
+/// party members' section, the volunteer posts held and empty at the month's end.
+enum VolunteeringReport {
+    static let sections = [
+        ReportSection(id: "volunteering", title: "志愿服务", order: 30, figures: activities),
+        ReportSection(id: "members", title: "党员队伍", order: 21, figures: posts),
+    ]
+
+    @Sendable static func activities(_ db: Database, _ q: ReportQuery) throws -> ReportSectionResult {
+        let p = q.period, scope = q.scope.condition(on: "g.path"), unit = q.scope.unit(of: "g.path")
+        var result = ReportSectionResult()
+        // `starts_at` is local time text (`2026-03-05T09:30`), compared with local days.
+        let held = """
+            FROM grids g CROSS JOIN activities a ON a.grid_id = g.id
+            WHERE \(scope.sql) AND a.status = 'closed' AND a.starts_at >= ? AND a.starts_at < ?
+            """
+        let arguments = scope.arguments + [p.firstDay, p.nextFirstDay]
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT \(unit) AS u, count(*),
+                   sum((SELECT count(*) FROM activity_signups s WHERE s.activity_id = a.id AND s.status = 'attended')),
+                   sum((SELECT count(*) FROM activity_signups s WHERE s.activity_id = a.id AND s.status = 'no_show')),
+                   sum((SELECT coalesce(sum(h.hours), 0) FROM volunteer_hours h WHERE h.activity_id = a.id))
+            \(held) GROUP BY u
+            """, arguments: arguments)
+        func column(_ index: Int) -> [(unit: Int64, value: Double)] {
+            rows.map { (($0[0] as Int64?) ?? 0, ($0[index] as Double?) ?? 0) }
+        }
+        result.add("开展活动", perUnit: column(1))
+        result.add("参与人次", perUnit: column(2))
+        result.add("服务时长（小时）", perUnit: column(4), decimals: 1)
+        result.add("未到人次", perUnit: column(3), main: false)
+        return result
+    }
+
+    @Sendable static func posts(_ db: Database, _ q: ReportQuery) throws -> ReportSectionResult {
+        let p = q.period, scope = q.scope.condition(on: "g.path")
+        var result = ReportSectionResult()
+        let row = try Row.fetchOne(db, sql: """
+            SELECT count(*), sum(held > 0), coalesce(sum(held), 0), sum(held = 0) FROM (
+                SELECT (SELECT count(*) FROM post_holders ph WHERE ph.post_id = po.id AND ph.started_on <= ?
+                        AND (ph.ended_on IS NULL OR ph.ended_on > ?)) AS held
+                FROM grids g CROSS JOIN posts po ON po.grid_id = g.id
+                WHERE \(scope.sql) AND po.active = 1 AND po.created_at < ?)
+            """, arguments: [p.lastDay, p.lastDay] + scope.arguments + [p.endInstant])
+        result.add("志愿岗位", (row?[0] as Double?) ?? 0, kind: .level)
+        result.add("岗位在岗", (row?[1] as Double?) ?? 0, kind: .level)
+        result.add("岗位空缺", (row?[3] as Double?) ?? 0, kind: .level)
+        result.add("在岗党员人次", (row?[2] as Double?) ?? 0, kind: .level)
+        return result
+    }
+}
