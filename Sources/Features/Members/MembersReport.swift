@@ -3,7 +3,8 @@ import Foundation
 import GRDB
 
 /// The party members' part of the monthly report: members by category (those in this
-/// community's organisation, joined by the month's end), and the in-service members' 双报到
+/// community's organisation when the report is read: membership has no dated history, so a
+/// closed month keeps the count it was closed with), and the in-service members' 双报到
 /// submitted and confirmed in the month. (The volunteering module adds the posts.)
 enum MembersReport {
     static let sections = [ReportSection(id: "members", title: "党员队伍", order: 20, figures: figures)]
@@ -13,9 +14,9 @@ enum MembersReport {
         var result = ReportSectionResult()
         let members = """
             FROM grids g CROSS JOIN party_members pm ON pm.grid_id = g.id
-            WHERE \(scope.sql) AND pm.membership = 'active' AND pm.created_at < ?
+            WHERE \(scope.sql) AND pm.membership = 'active'
             """
-        let arguments = scope.arguments + [p.endInstant]
+        let arguments = scope.arguments
         result.add("党员", perUnit: try db.reportUnits("SELECT \(unit), count(*) \(members) GROUP BY 1", arguments), kind: .level)
         let byCategory = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT pm.category, count(*) \(members) GROUP BY 1",
                                                                           arguments: arguments).map { ($0[0] as String, $0[1] as Int) })

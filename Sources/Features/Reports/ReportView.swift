@@ -50,17 +50,20 @@ enum ReportView {
                 if let unit = figure.unit { values[key, default: [:]][unit] = figure } else { totals[key] = figure }
             }
         }
-        var unitRows: [[String: Any]] = []
         var units = report.units.map { (id: $0.id, name: $0.name) }
         if values.values.contains(where: { $0[0] != nil }) { units.append((0, "本级")) }
-        for unit in units {
-            unitRows.append(["name": unit.name, "cells": columns.map { column -> [String: Any] in
-                let key = MonthlyReport.Section.key(column.section, column.item)
-                let figure = values[key]?[unit.id]
-                return ["value": figure?.formatted ?? "0"]
-            }])
+        // At most `columnsPerTable` figures side by side, so the table fits the width of A4.
+        let unitTables = stride(from: 0, to: columns.count, by: columnsPerTable).map { start -> [String: Any] in
+            let part = Array(columns[start..<min(start + columnsPerTable, columns.count)])
+            func key(_ column: (section: String, item: String)) -> String { MonthlyReport.Section.key(column.section, column.item) }
+            return [
+                "columns": part.map { ["name": $0.item] },
+                "rows": units.map { unit -> [String: Any] in
+                    ["name": unit.name, "cells": part.map { ["value": values[key($0)]?[unit.id]?.formatted ?? "0"] }]
+                },
+                "totalRow": part.map { ["value": totals[key($0)]?.formatted ?? "0"] },
+            ]
         }
-        let totalRow: [[String: Any]] = columns.map { ["value": totals[MonthlyReport.Section.key($0.section, $0.item)]?.formatted ?? "0"] }
 
         let trends = report.trends.map { trend -> [String: Any] in
             ["title": "\(trend.title)近 \(trend.months.count) 个月走势",
@@ -73,11 +76,12 @@ enum ReportView {
             "unitLabel": unitLabel(report),
             "summary": summary, "hasSummary": !summary.isEmpty,
             "sections": sections,
-            "unitColumns": columns.map { ["name": $0.item] },
-            "unitRows": unitRows, "hasUnits": !report.units.isEmpty, "totalRow": totalRow,
+            "unitTables": unitTables, "hasUnits": !report.units.isEmpty && !columns.isEmpty,
             "trends": trends, "hasTrends": !trends.isEmpty,
         ]
     }
+
+    static let columnsPerTable = 6
 
     static func table(_ t: ReportTable) -> [String: Any] {
         [

@@ -45,8 +45,8 @@ enum VolunteeringReport {
                 SELECT (SELECT count(*) FROM post_holders ph WHERE ph.post_id = po.id AND ph.started_on <= ?
                         AND (ph.ended_on IS NULL OR ph.ended_on > ?)) AS held
                 FROM grids g CROSS JOIN posts po ON po.grid_id = g.id
-                WHERE \(scope.sql) AND po.active = 1 AND po.created_at < ?)
-            """, arguments: [p.lastDay, p.lastDay] + scope.arguments + [p.endInstant])
+                WHERE \(scope.sql) AND po.active = 1)
+            """, arguments: [p.lastDay, p.lastDay] + scope.arguments)
         result.add("志愿岗位", (row?[0] as Double?) ?? 0, kind: .level)
         result.add("岗位在岗", (row?[1] as Double?) ?? 0, kind: .level)
         result.add("岗位空缺", (row?[3] as Double?) ?? 0, kind: .level)
