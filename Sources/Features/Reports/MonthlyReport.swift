@@ -125,7 +125,15 @@ enum ReportBuilder {
     static func compute(_ db: Database, _ contributions: [ReportSection], _ query: ReportQuery) throws -> [MonthlyReport.Section] {
         var sections: [MonthlyReport.Section] = []
         for contribution in contributions {
-            let result = try contribution.figures(db, query)
+            var result = try contribution.figures(db, query)
+            // Every unit gets each main figure, 0 where a section's query found no rows.
+            for total in result.figures where total.unit == nil && total.main {
+                let present = Set(result.figures.filter { $0.item == total.item }.compactMap(\.unit))
+                for unit in query.scope.units where !present.contains(unit.id) {
+                    result.figures.append(ReportFigure(total.item, unit: unit.id, 0, kind: total.kind, decimals: total.decimals, main: true))
+                }
+            }
+            result.figures = ordered(result.figures, units: query.scope.units)
             if let index = sections.firstIndex(where: { $0.id == contribution.id }) {
                 sections[index].figures += result.figures
                 sections[index].tables += result.tables
@@ -135,6 +143,18 @@ enum ReportBuilder {
             }
         }
         return sections
+    }
+
+    /// Items in the order they came; in an item, the total, then the units in the scope's
+    /// order, then the scope's own node.
+    static func ordered(_ figures: [ReportFigure], units: [ReportUnit]) -> [ReportFigure] {
+        var items: [String] = []
+        for figure in figures where !items.contains(figure.item) { items.append(figure.item) }
+        let rank = Dictionary(uniqueKeysWithValues: units.enumerated().map { ($0.element.id, $0.offset + 1) })
+        func position(_ f: ReportFigure) -> (Int, Int) {
+            (items.firstIndex(of: f.item) ?? 0, f.unit.map { rank[$0] ?? Int.max } ?? 0)
+        }
+        return figures.sorted { position($0) < position($1) }
     }
 
     /// The figures as CSV rows (section, item, grid, value), UTF-8 with a byte order mark.
