@@ -85,7 +85,7 @@ let package = Package(
 
         // Executables
         .executableTarget(name: "jinlin", dependencies: [
-            "App", "AppCore", "Access", "Domain", "Storage", "Seeding", "HTTPServer",
+            "App", "AppCore", "Access", "Domain", "Storage", "Seeding", "HTTPServer", "ReportsFeature",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -98,11 +98,20 @@ enum ReportBuilder {
 
     /// Every section's figures for `period`, the previous month's main totals and the trends,
     /// read in one transaction (one consistent state of the database).
-    static func build(_ registry: ModuleRegistry, database: AppDatabase, scope: ReportScope, period: ReportPeriod) throws -> MonthlyReport {
+    /// - Parameter trace: given, receives every statement the report runs with its arguments
+    ///   filled in (the benchmark runs the same SQL in sqlite3).
+    static func build(_ registry: ModuleRegistry, database: AppDatabase, scope: ReportScope, period: ReportPeriod,
+                      trace: (@Sendable (String) -> Void)? = nil) throws -> MonthlyReport {
         let contributions = registry.reportSections
         for contribution in contributions { try contribution.prepare?(database) }
         let generatedAt = Timestamp.string(from: database.clock.now)
         return try database.read { db in
+            if let trace {
+                db.trace(options: .statement) { event in
+                    if case .statement(let statement) = event { trace(statement.expandedSQL) }
+                }
+            }
+            defer { if trace != nil { db.trace(options: [], nil) } }
             let sections = try compute(db, contributions, ReportQuery(period: period, scope: scope))
             let before = try compute(db, contributions, ReportQuery(period: period.previous, scope: scope))
             var previous: [String: Double] = [:]

@@ -36,3 +36,32 @@ public enum ReportsFeature {
         routes.get("/reports/yearly", .viewReports, options: offloaded) { try ReportPages.yearly($0) }
     }
 }
+
+extension ReportsFeature {
+    /// The SQL statements the monthly report of the whole tree runs for `month` (`YYYY-MM`), with
+    /// their arguments filled in, in order: what `jinlin report-sql` prints for the benchmark,
+    /// which runs the same aggregates in sqlite3 beside the HTTP timing.
+    public static func aggregateSQL(_ env: AppEnvironment, month: String) throws -> [String] {
+        guard let period = ReportPeriod(month) else { throw ValidationFailure("月份应为 YYYY-MM") }
+        let units = try env.database.read { db in try ReportBuilder.units(db, under: nil) }
+        let statements = StatementLog()
+        _ = try ReportBuilder.build(env.modules, database: env.database, scope: ReportScope(gridID: nil, name: "全部", path: nil, units: units),
+                                    period: period, trace: { statements.append($0) })
+        return statements.all
+    }
+
+    public struct ValidationFailure: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
+
+import Foundation
+
+/// Collects traced statements (the trace closure is `@Sendable`).
+final class StatementLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var statements: [String] = []
+    func append(_ sql: String) { lock.withLock { statements.append(sql) } }
+    var all: [String] { lock.withLock { statements } }
+}
