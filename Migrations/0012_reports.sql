@@ -37,3 +37,9 @@ CREATE TRIGGER report_snapshots_no_delete BEFORE DELETE ON report_snapshots
 BEGIN
     SELECT RAISE(ABORT, 'report_snapshots is append-only');
 END;
+
+-- The residents' section of the report counts moves in and out of a month and the people
+-- present at a month's end from the residences' dates (ResidentsReport); these indexes make
+-- those date ranges index look-ups instead of scans of every residence in the county.
+CREATE INDEX residences_started ON residences (started_on);
+CREATE INDEX residences_ended ON residences (ended_on) WHERE ended_on IS NOT NULL;

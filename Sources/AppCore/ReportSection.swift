@@ -41,10 +41,14 @@ public struct ReportSection: Sendable {
 public struct ReportQuery: Sendable {
     public let period: ReportPeriod
     public let scope: ReportScope
+    /// False when only the main figures are needed (the previous month, for the change, and the
+    /// months of the yearly report): a section may then skip its tables and breakdowns.
+    public let detail: Bool
 
-    public init(period: ReportPeriod, scope: ReportScope) {
+    public init(period: ReportPeriod, scope: ReportScope, detail: Bool = true) {
         self.period = period
         self.scope = scope
+        self.detail = detail
     }
 }
 

@@ -27,8 +27,9 @@ enum MembersReport {
             title: "党员（按类别）", columns: ["类别", "人数"], numeric: [false, true],
             rows: MemberVocabulary.categories.map { [$0.label, String(byCategory[$0.code] ?? 0)] }))
 
+        // From the reports (a few per hundred members) to their members' grids.
         let reports = """
-            FROM grids g CROSS JOIN party_members pm ON pm.grid_id = g.id CROSS JOIN member_reports mr ON mr.member_id = pm.id
+            FROM member_reports mr CROSS JOIN party_members pm ON pm.id = mr.member_id CROSS JOIN grids g ON g.id = pm.grid_id
             WHERE \(scope.sql)
             """
         result.add("本月双报到", perUnit: try db.reportUnits("""

@@ -20,6 +20,17 @@ enum PointsReport {
             """
         let arguments = scope.arguments + [p.firstDay, p.lastDay]
         result.add("党员积分", perUnit: try db.reportUnits("SELECT \(unit), sum(e.points) \(entries) GROUP BY 1", arguments))
+        guard q.detail else { return result }
+        let people = q.scope.condition(on: "b.path"), personUnit = q.scope.unit(of: "b.path")
+        let credits = try Row.fetchAll(db, sql: """
+            SELECT \(personUnit), sum(CASE WHEN c.kind IN ('activity', 'wish') THEN c.amount ELSE 0 END),
+                   -sum(CASE WHEN c.kind IN ('redeem', 'refund') THEN c.amount ELSE 0 END)
+            FROM credit_entries c JOIN residents r ON r.id = c.resident_id JOIN grids b ON b.id = r.building_id
+            WHERE c.created_at >= ? AND c.created_at < ? AND \(people.sql) GROUP BY 1
+            """, arguments: [p.startInstant, p.endInstant] + people.arguments)
+        result.add("获得爱心积分", perUnit: credits.map { (($0[0] as Int64?) ?? 0, ($0[1] as Double?) ?? 0) }, main: false)
+        result.add("兑换爱心积分", perUnit: credits.map { (($0[0] as Int64?) ?? 0, ($0[2] as Double?) ?? 0) }, main: false)
+
         let byDimension = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT e.dimension, sum(e.points) \(entries) GROUP BY 1",
                                                                            arguments: arguments).map { ($0[0] as String, $0[1] as Int) })
         let dimensions = try Row.fetchAll(db, sql: "SELECT code, name FROM point_dimensions ORDER BY sort_order")
@@ -44,15 +55,6 @@ enum PointsReport {
             rows: top.map { [String($0["rank"] as Int), $0["name"] as String, ($0["branch"] as String?) ?? "—", String($0["total"] as Int)] },
             empty: "本年度还没有积分记录"))
 
-        let people = q.scope.condition(on: "b.path"), personUnit = q.scope.unit(of: "b.path")
-        let credits = try Row.fetchAll(db, sql: """
-            SELECT \(personUnit), sum(CASE WHEN c.kind IN ('activity', 'wish') THEN c.amount ELSE 0 END),
-                   -sum(CASE WHEN c.kind IN ('redeem', 'refund') THEN c.amount ELSE 0 END)
-            FROM credit_entries c JOIN residents r ON r.id = c.resident_id JOIN grids b ON b.id = r.building_id
-            WHERE c.created_at >= ? AND c.created_at < ? AND \(people.sql) GROUP BY 1
-            """, arguments: [p.startInstant, p.endInstant] + people.arguments)
-        result.add("获得爱心积分", perUnit: credits.map { (($0[0] as Int64?) ?? 0, ($0[1] as Double?) ?? 0) }, main: false)
-        result.add("兑换爱心积分", perUnit: credits.map { (($0[0] as Int64?) ?? 0, ($0[2] as Double?) ?? 0) }, main: false)
         return result
     }
 }

@@ -113,7 +113,7 @@ enum ReportBuilder {
             }
             defer { if trace != nil { db.trace(options: [], nil) } }
             let sections = try compute(db, contributions, ReportQuery(period: period, scope: scope))
-            let before = try compute(db, contributions, ReportQuery(period: period.previous, scope: scope))
+            let before = try compute(db, contributions, ReportQuery(period: period.previous, scope: scope, detail: false))
             var previous: [String: Double] = [:]
             for section in before { for figure in section.totals where figure.main { previous[MonthlyReport.Section.key(section.id, figure.item)] = figure.value } }
             let months = period.trailing(trendMonths)

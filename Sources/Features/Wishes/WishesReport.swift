@@ -37,6 +37,7 @@ enum WishesReport {
         let rated = column(5).reduce(0) { $0 + $1.value }, ratingSum = column(7).reduce(0) { $0 + $1.value }
         result.add("平均评分", rated > 0 ? ratingSum / rated : .nan, kind: .rate, decimals: 2)
 
+        guard q.detail else { return result }
         let toClaim = try Double.fetchAll(db, sql: """
             SELECT (julianday(w.claimed_at) - julianday(w.published_at)) * 24 FROM wishes w
             WHERE \(scoped) AND \(within("w.claimed_at")) AND w.published_at IS NOT NULL
