@@ -62,16 +62,13 @@ enum ResidentsReport {
         // Key-group residents living here today (tags are current), from the tags (a small part
         // of the people): how many per unit, and how many had no visit in the 30 days up to the
         // month's end.
-        let keyPeople = """
-            SELECT DISTINCT rt.resident_id AS id, \(unit) AS u
-            FROM tags t CROSS JOIN resident_tags rt ON rt.tag_id = t.id
-            JOIN residents r ON r.id = rt.resident_id AND r.status = 'active' JOIN grids b ON b.id = r.building_id
-            WHERE t.key_group = 1 AND \(scope.sql)
-            """
         let keyRows = try Row.fetchAll(db, sql: """
-            SELECT k.u, count(*),
-                   sum(NOT EXISTS (SELECT 1 FROM visits v WHERE v.resident_id = k.id AND v.visited_on >= ? AND v.visited_on <= ?))
-            FROM (\(keyPeople)) k GROUP BY k.u
+            SELECT \(unit) AS u, count(*),
+                   sum(NOT EXISTS (SELECT 1 FROM visits v WHERE v.resident_id = r.id AND v.visited_on >= ? AND v.visited_on <= ?))
+            FROM (SELECT rt.resident_id AS id FROM resident_tags rt
+                  WHERE rt.tag_id IN (SELECT id FROM tags WHERE key_group = 1) GROUP BY rt.resident_id) k
+            CROSS JOIN residents r ON r.id = k.id CROSS JOIN grids b ON b.id = r.building_id
+            WHERE r.status = 'active' AND \(scope.sql) GROUP BY 1
             """, arguments: [p.daysBeforeEnd(overdueDays), p.lastDay] + scope.arguments)
         result.add("重点人群", perUnit: keyRows.map { (($0[0] as Int64?) ?? 0, ($0[1] as Double?) ?? 0) }, kind: .level)
         result.add("本月走访重点人群", perUnit: try db.reportUnits("""

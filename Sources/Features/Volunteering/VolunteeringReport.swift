@@ -40,12 +40,15 @@ enum VolunteeringReport {
     @Sendable static func posts(_ db: Database, _ q: ReportQuery) throws -> ReportSectionResult {
         let p = q.period, scope = q.scope.condition(on: "g.path")
         var result = ReportSectionResult()
+        guard q.detail else { return result }
+        // Holders at the month's end counted once per post (one pass over the holders), then the
+        // posts in scope.
         let row = try Row.fetchOne(db, sql: """
-            SELECT count(*), sum(held > 0), coalesce(sum(held), 0), sum(held = 0) FROM (
-                SELECT (SELECT count(*) FROM post_holders ph WHERE ph.post_id = po.id AND ph.started_on <= ?
-                        AND (ph.ended_on IS NULL OR ph.ended_on > ?)) AS held
-                FROM grids g CROSS JOIN posts po ON po.grid_id = g.id
-                WHERE \(scope.sql) AND po.active = 1)
+            WITH held AS (SELECT post_id, count(*) AS n FROM post_holders
+                          WHERE started_on <= ? AND (ended_on IS NULL OR ended_on > ?) GROUP BY post_id)
+            SELECT count(*), sum(coalesce(held.n, 0) > 0), coalesce(sum(held.n), 0), sum(held.n IS NULL)
+            FROM posts po CROSS JOIN grids g ON g.id = po.grid_id LEFT JOIN held ON held.post_id = po.id
+            WHERE \(scope.sql) AND po.active = 1
             """, arguments: [p.lastDay, p.lastDay] + scope.arguments)
         result.add("志愿岗位", (row?[0] as Double?) ?? 0, kind: .level)
         result.add("岗位在岗", (row?[1] as Double?) ?? 0, kind: .level)
