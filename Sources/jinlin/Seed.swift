@@ -109,7 +109,8 @@ struct Seed: ParsableCommand {
             let volunteering = try DemoVolunteering(seed: UInt64(seed), today: today).populate(database: database, communities: communities)
             let wishes = try DemoWishes(seed: UInt64(seed), today: today).populate(database: database, communities: communities)
             let points = try DemoPoints(seed: UInt64(seed), today: today).populate(database: database)
-            guard result.members + volunteering.teams + wishes + points.entries + points.items > 0 else { return }
+            let visits = try DemoVisits(seed: UInt64(seed), today: today).populate(database: database)
+            guard result.members + volunteering.teams + wishes + points.entries + points.items + visits > 0 else { return }
             print("")
             print("党员 members: \(result.members)，党组织 branches: \(result.branches)，双报到 reports: \(result.reports)，"
                   + "关联党员账号 linked member accounts: \(result.linkedAccounts)")
@@ -118,6 +119,7 @@ struct Seed: ParsableCommand {
             print("微心愿 wishes: \(wishes)")
             print("积分 card entries: \(points.entries)，爱心积分 credit entries: \(points.credits)，"
                   + "商城物品 shop items: \(points.items)，兑换 redemptions: \(points.redemptions)")
+            print("重点人群走访 key-group visits: \(visits)")
         }
         guard let rule else { return try seedMembers() }
 
