@@ -47,9 +47,18 @@ enum YearlyReport {
         func value(_ report: (sections: [MonthlyReport.Section], archived: Bool), _ column: (section: String, title: String, item: String, kind: ReportFigure.Kind, decimals: Int)) -> Double? {
             report.sections.first { $0.id == column.section }?.totals.first { $0.item == column.item }?.value
         }
-        let rows = zip(s.months, s.reports).map { month, report -> [String: Any] in
-            ["month": month.shortName, "archived": report.archived,
-             "cells": columns.map { ["value": value(report, $0).map { ReportFigure.format($0, decimals: 0 + $0.decimalsHint) } ?? "—"] }]
+        // At most six figures side by side, so each table fits the width of A4.
+        let monthTables = stride(from: 0, to: columns.count, by: ReportView.columnsPerTable).map { start -> [String: Any] in
+            let part = Array(columns[start..<min(start + ReportView.columnsPerTable, columns.count)])
+            return [
+                "columns": part.map { ["name": $0.item] },
+                "rows": zip(s.months, s.reports).map { month, report -> [String: Any] in
+                    ["month": month.shortName, "archived": report.archived,
+                     "cells": part.map { column in
+                         ["value": value(report, column).map { ReportFigure.format($0, decimals: column.decimals) } ?? "—"]
+                     }]
+                },
+            ]
         }
         let totals = columns.map { column -> [String: Any] in
             let values = s.reports.compactMap { value($0, column) }
@@ -63,15 +72,9 @@ enum YearlyReport {
         }
         return [
             "scopeName": s.scopeName, "year": String(s.year),
-            "columns": columns.map { ["name": $0.item] },
-            "rows": rows, "hasRows": !rows.isEmpty,
+            "monthTables": monthTables, "hasRows": !s.months.isEmpty,
             "totals": totals.filter { !($0["isRate"] as? Bool ?? false) },
             "archivedCount": s.reports.filter(\.archived).count,
         ]
     }
-}
-
-private extension Double {
-    /// Hours carry one decimal; counts none.
-    var decimalsHint: Int { self == rounded() ? 0 : 1 }
 }
