@@ -19,7 +19,14 @@ enum PointsReport {
             WHERE \(scope.sql) AND e.status = 'approved' AND e.occurred_on >= ? AND e.occurred_on <= ?
             """
         let arguments = scope.arguments + [p.firstDay, p.lastDay]
-        result.add("党员积分", perUnit: try db.reportUnits("SELECT \(unit), sum(e.points) \(entries) GROUP BY 1", arguments))
+        // One pass: points per unit and dimension.
+        let rows = try Row.fetchAll(db, sql: "SELECT \(unit), e.dimension, sum(e.points) \(entries) GROUP BY 1, 2", arguments: arguments)
+        var perUnit: [Int64: Double] = [:], byDimension: [String: Int] = [:]
+        for row in rows {
+            perUnit[(row[0] as Int64?) ?? 0, default: 0] += (row[2] as Double?) ?? 0
+            byDimension[row[1] as String, default: 0] += (row[2] as Int?) ?? 0
+        }
+        result.add("党员积分", perUnit: perUnit.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         guard q.detail else { return result }
         let people = q.scope.condition(on: "b.path"), personUnit = q.scope.unit(of: "b.path")
         let credits = try Row.fetchAll(db, sql: """
@@ -31,8 +38,6 @@ enum PointsReport {
         result.add("获得爱心积分", perUnit: credits.map { (($0[0] as Int64?) ?? 0, ($0[1] as Double?) ?? 0) }, main: false)
         result.add("兑换爱心积分", perUnit: credits.map { (($0[0] as Int64?) ?? 0, ($0[2] as Double?) ?? 0) }, main: false)
 
-        let byDimension = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT e.dimension, sum(e.points) \(entries) GROUP BY 1",
-                                                                           arguments: arguments).map { ($0[0] as String, $0[1] as Int) })
         let dimensions = try Row.fetchAll(db, sql: "SELECT code, name FROM point_dimensions ORDER BY sort_order")
         for dimension in dimensions {
             result.add("党员积分·" + (dimension["name"] as String), Double(byDimension[dimension["code"] as String] ?? 0))

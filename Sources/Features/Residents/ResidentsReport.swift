@@ -60,24 +60,23 @@ enum ResidentsReport {
             """, [p.firstDay, p.lastDay] + scope.arguments))
 
         // Key-group residents living here today (tags are current), from the tags (a small part
-        // of the people): how many per unit, and how many had no visit in the 30 days up to the
-        // month's end.
+        // of the people): how many per unit, their visits in the month, and how many had no visit
+        // in the 30 days up to the month's end.
         let keyRows = try Row.fetchAll(db, sql: """
             SELECT \(unit) AS u, count(*),
+                   sum((SELECT count(*) FROM visits v WHERE v.resident_id = r.id AND v.visited_on >= ? AND v.visited_on <= ?)),
                    sum(NOT EXISTS (SELECT 1 FROM visits v WHERE v.resident_id = r.id AND v.visited_on >= ? AND v.visited_on <= ?))
             FROM (SELECT rt.resident_id AS id FROM resident_tags rt
                   WHERE rt.tag_id IN (SELECT id FROM tags WHERE key_group = 1) GROUP BY rt.resident_id) k
             CROSS JOIN residents r ON r.id = k.id CROSS JOIN grids b ON b.id = r.building_id
             WHERE r.status = 'active' AND \(scope.sql) GROUP BY 1
-            """, arguments: [p.daysBeforeEnd(overdueDays), p.lastDay] + scope.arguments)
-        result.add("重点人群", perUnit: keyRows.map { (($0[0] as Int64?) ?? 0, ($0[1] as Double?) ?? 0) }, kind: .level)
-        result.add("本月走访重点人群", perUnit: try db.reportUnits("""
-            SELECT \(unit), count(*) FROM visits v JOIN residents r ON r.id = v.resident_id JOIN grids b ON b.id = r.building_id
-            WHERE v.visited_on >= ? AND v.visited_on <= ? AND \(scope.sql)
-              AND EXISTS (SELECT 1 FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id WHERE rt.resident_id = r.id AND t.key_group = 1)
-            GROUP BY 1
-            """, [p.firstDay, p.lastDay] + scope.arguments))
-        result.add("超30天未走访", perUnit: keyRows.map { (($0[0] as Int64?) ?? 0, ($0[2] as Double?) ?? 0) }, kind: .level)
+            """, arguments: [p.firstDay, p.lastDay, p.daysBeforeEnd(overdueDays), p.lastDay] + scope.arguments)
+        func keyColumn(_ index: Int) -> [(unit: Int64, value: Double)] {
+            keyRows.map { (($0[0] as Int64?) ?? 0, ($0[index] as Double?) ?? 0) }
+        }
+        result.add("重点人群", perUnit: keyColumn(1), kind: .level)
+        result.add("本月走访重点人群", perUnit: keyColumn(2))
+        result.add("超30天未走访", perUnit: keyColumn(3), kind: .level)
 
         guard q.detail else { return result }
         let counts = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """

@@ -14,19 +14,22 @@ enum VolunteeringReport {
     @Sendable static func activities(_ db: Database, _ q: ReportQuery) throws -> ReportSectionResult {
         let p = q.period, scope = q.scope.condition(on: "g.path"), unit = q.scope.unit(of: "g.path")
         var result = ReportSectionResult()
-        // `starts_at` is local time text (`2026-03-05T09:30`), compared with local days.
-        let held = """
-            FROM grids g CROSS JOIN activities a ON a.grid_id = g.id
-            WHERE \(scope.sql) AND a.status = 'closed' AND a.starts_at >= ? AND a.starts_at < ?
-            """
-        let arguments = scope.arguments + [p.firstDay, p.nextFirstDay]
+        // `starts_at` is local time text (`2026-03-05T09:30`), compared with local days. From the
+        // month's activities (a date range) to their grids; the hours of those activities in one
+        // pass over the hours credited for activities.
         let rows = try Row.fetchAll(db, sql: """
-            SELECT \(unit) AS u, count(*),
-                   sum((SELECT count(*) FROM activity_signups s WHERE s.activity_id = a.id AND s.status = 'attended')),
-                   sum((SELECT count(*) FROM activity_signups s WHERE s.activity_id = a.id AND s.status = 'no_show')),
-                   sum((SELECT coalesce(sum(h.hours), 0) FROM volunteer_hours h WHERE h.activity_id = a.id))
-            \(held) GROUP BY u
-            """, arguments: arguments)
+            WITH held AS (
+                SELECT a.id, \(unit) AS u FROM activities a CROSS JOIN grids g ON g.id = a.grid_id
+                WHERE a.starts_at >= ? AND a.starts_at < ? AND a.status = 'closed' AND \(scope.sql)),
+            hours AS (
+                SELECT h.activity_id, sum(h.hours) AS n FROM volunteer_hours h
+                WHERE h.activity_id IN (SELECT id FROM held) GROUP BY h.activity_id)
+            SELECT held.u, count(*),
+                   sum((SELECT count(*) FROM activity_signups s WHERE s.activity_id = held.id AND s.status = 'attended')),
+                   sum((SELECT count(*) FROM activity_signups s WHERE s.activity_id = held.id AND s.status = 'no_show')),
+                   coalesce(sum(hours.n), 0)
+            FROM held LEFT JOIN hours ON hours.activity_id = held.id GROUP BY held.u
+            """, arguments: [p.firstDay, p.nextFirstDay] + scope.arguments)
         func column(_ index: Int) -> [(unit: Int64, value: Double)] {
             rows.map { (($0[0] as Int64?) ?? 0, ($0[index] as Double?) ?? 0) }
         }
