@@ -71,6 +71,7 @@ let package = Package(
         .target(name: "RegistrationFeature", dependencies: feature, path: "Sources/Features/Registration"),
         .target(name: "WishesFeature", dependencies: feature, path: "Sources/Features/Wishes"),
         .target(name: "PointsFeature", dependencies: feature, path: "Sources/Features/Points"),
+        .target(name: "CasesFeature", dependencies: feature, path: "Sources/Features/Cases"),
         .target(name: "ReportsFeature", dependencies: feature, path: "Sources/Features/Reports"),
         // The deterministic demo county (`jinlin seed`); later modules add their data.
         .target(name: "Seeding", dependencies: feature),
@@ -79,7 +80,7 @@ let package = Package(
         .target(name: "App", dependencies: [
             "HTTPCore", "HTTPServer", "Web", "Storage", "Domain", "Views", "Security", "Access", "AppCore",
             "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "ResidentsFeature", "MembersFeature",
-            "VolunteeringFeature", "WishesFeature", "PointsFeature", "RegistrationFeature", "ReportsFeature", "Seeding",
+            "VolunteeringFeature", "WishesFeature", "PointsFeature", "RegistrationFeature", "CasesFeature", "ReportsFeature", "Seeding",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -108,7 +109,7 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "AppTests", dependencies: [
             "App", "AppCore", "Access", "Domain", "Storage", "HTTPServer", "HTTPCore", "Web", "Security", "HTTPTestSupport", "ResidentsFeature",
-            "WishesFeature", "PointsFeature", "TemplateTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "WishesFeature", "PointsFeature", "CasesFeature", "TemplateTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -72,6 +72,23 @@ public enum Permission: String, Sendable, CaseIterable {
     case manageShop
     /// Cancel an unfulfilled redemption (a member or resident their own).
     case cancelRedemptions
+    /// Cases 诉求工单: the list, a case's page and its photos (scope or unit checked on the case;
+    /// residents and members their own reports only).
+    case viewCases
+    /// Report a case: grid workers, residents and members on a phone, staff for a caller.
+    case reportCases
+    /// 受理、派单、合并: the community's dispatch.
+    case dispatchCases
+    /// A unit's work on an assigned case: accept or return it, escalate, pause and resume, resolve.
+    case handleCases
+    /// 回访 and closing.
+    case followUpCases
+    /// 督办 on an overdue case.
+    case superviseCases
+    /// Overdue lists and the rates.
+    case viewCaseRates
+    /// Units and case categories.
+    case manageCaseSetup
     /// The monthly and yearly reports 报表 of a subtree in scope, their CSV, archived versions.
     case viewReports
     /// Close a month (archive its report as printed and signed) and re-generate a closed one.
@@ -118,6 +135,14 @@ public enum Permission: String, Sendable, CaseIterable {
         case .viewShop: return [.admin, .staff, .member, .resident]
         case .manageShop: return [.admin, .staff]
         case .cancelRedemptions: return [.admin, .staff, .member, .resident]
+        case .viewCases: return [.admin, .staff, .gridWorker, .coordinator, .unitHandler, .member, .resident]
+        case .reportCases: return [.staff, .gridWorker, .member, .resident]
+        case .dispatchCases: return [.staff]
+        case .handleCases: return [.staff, .unitHandler]
+        case .followUpCases: return [.staff, .gridWorker]
+        case .superviseCases: return [.coordinator]
+        case .viewCaseRates: return [.admin, .staff, .gridWorker, .coordinator, .unitHandler]
+        case .manageCaseSetup: return [.admin]
         case .viewReports: return [.admin, .staff, .coordinator]
         case .closeReports: return [.coordinator]
         }
@@ -131,15 +156,29 @@ public struct Scope: Sendable, Equatable {
     /// `nothing` has a path no grid lies under, so code that filters by it finds no rows.
     public let path: String?
     public let isNothing: Bool
+    /// A unit handler's scope: the path of their unit (`/2/7/`) in the unit tree. Such a scope
+    /// contains no grid (every grid-scoped list is empty for it); cases are checked by their unit.
+    public let unitPath: String?
 
     public init(path: String?) {
         self.path = path
         isNothing = false
+        unitPath = nil
     }
 
-    private init(nothing: Void) {
+    private init(nothing: Void, unitPath: String? = nil) {
         path = "/nothing/"
         isNothing = true
+        self.unitPath = unitPath
+    }
+
+    /// The scope of a unit handler: the unit at `path` and the units below it.
+    public static func unit(_ path: String) -> Scope { Scope(nothing: (), unitPath: path) }
+
+    /// Whether a unit (by its path) lies in this unit scope; false for grid scopes.
+    public func containsUnit(_ path: String?) -> Bool {
+        guard let unitPath, let path else { return false }
+        return GridPath.isInSubtree(path, of: unitPath)
     }
 
     public static let everything = Scope(path: nil)
@@ -189,12 +228,16 @@ public enum Policy {
     /// Role first (403), then the target's place in the scope (404: its existence is not
     /// disclosed), then, when `ownerOnly`, its owner (403: visible, but someone else's: a wish,
     /// a sign-up).
+    /// A target with a unit (a case) is in a unit handler's scope when its unit lies in the
+    /// handler's unit subtree, whatever its grid; for everyone else the grid decides.
     public static func decide(_ principal: Principal?, _ permission: Permission, targetGridPath: String? = nil,
-                              ownerID: Int64? = nil, ownerOnly: Bool = false) -> Decision {
+                              targetUnitPath: String? = nil, ownerID: Int64? = nil, ownerOnly: Bool = false) -> Decision {
         if permission == .anonymous { return .allow }
         guard let principal else { return .forbidden }
         guard permission.roles.contains(principal.role) else { return .forbidden }
-        if let targetGridPath, !principal.scope.contains(targetGridPath) { return .notFound }
+        if principal.scope.unitPath != nil {
+            if (targetGridPath != nil || targetUnitPath != nil), !principal.scope.containsUnit(targetUnitPath) { return .notFound }
+        } else if let targetGridPath, !principal.scope.contains(targetGridPath) { return .notFound }
         if ownerOnly, ownerID != principal.userID { return .forbidden }
         return .allow
     }

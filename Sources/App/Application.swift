@@ -8,6 +8,7 @@ import GridsFeature
 import MembersFeature
 import RegistrationFeature
 import PointsFeature
+import CasesFeature
 import ReportsFeature
 import ResidentsFeature
 import Synchronization
@@ -40,6 +41,7 @@ public final class Application: Sendable {
         RegistrationFeature.module,
         WishesFeature.module,
         PointsFeature.module,
+        CasesFeature.module,
         ReportsFeature.module,
     ]
 

@@ -64,17 +64,18 @@ public enum StateChange {
     @discardableResult
     public static func apply<State: StateMachine>(
         _ db: Database, _ principal: Principal?, actor: AuditActor, id: Int64, from state: State, gridPath: String?,
-        ownerID: Int64? = nil, to next: State, using: String? = nil, action: String? = nil, note: String? = nil,
+        unitPath: String? = nil, ownerID: Int64? = nil, to next: State, using: String? = nil, action: String? = nil, note: String? = nil,
         snapshot: (Database) throws -> (any Encodable)?, change: (Database) throws -> Void
     ) throws -> Transition<State> {
         let candidates = State.transitions.filter { $0.to == next && (using == nil || $0.action == using) }
         guard let first = candidates.first else { throw Conflict(State.refusal(from: state, to: next)) }
         // Role and scope come before the state, so a refusal says nothing about a record one may not see.
-        try Policy.require(principal, first.permission, gridPath: gridPath)
+        try Policy.require(principal, first.permission, gridPath: gridPath, unitPath: unitPath)
         guard let transition = candidates.first(where: { $0.from.contains(state) }) else {
             throw Conflict(State.refusal(from: state, to: next))
         }
-        try Policy.require(principal, transition.permission, gridPath: gridPath, ownerID: ownerID, ownerOnly: transition.ownerOnly)
+        try Policy.require(principal, transition.permission, gridPath: gridPath, unitPath: unitPath, ownerID: ownerID,
+                           ownerOnly: transition.ownerOnly)
         let before = try snapshot(db)
         try change(db)
         try db.execute(sql: """
@@ -113,8 +114,9 @@ extension Policy {
     /// `decide` for a store method inside its transaction: throws `Forbidden` (403) or
     /// `NotFound` (404) unless allowed.
     public static func require(_ principal: Principal?, _ permission: Permission, gridPath: String? = nil,
-                               ownerID: Int64? = nil, ownerOnly: Bool = false) throws {
-        switch decide(principal, permission, targetGridPath: gridPath, ownerID: ownerID, ownerOnly: ownerOnly) {
+                               unitPath: String? = nil, ownerID: Int64? = nil, ownerOnly: Bool = false) throws {
+        switch decide(principal, permission, targetGridPath: gridPath, targetUnitPath: unitPath, ownerID: ownerID,
+                      ownerOnly: ownerOnly) {
         case .allow: return
         case .forbidden: throw Forbidden()
         case .notFound: throw NotFound()

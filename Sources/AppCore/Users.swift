@@ -15,6 +15,10 @@ public struct User: Sendable, Hashable, Codable {
     /// The scope node's materialized path; nil for admin (everything).
     public var scopePath: String?
     public var scopeName: String?
+    /// A unit handler's unit, its path in the unit tree and its name.
+    public var scopeUnitID: Int64?
+    public var unitPath: String?
+    public var unitName: String?
     public var active: Bool
     public var mustChangePassword: Bool
     public var lastLoginAt: String?
@@ -22,24 +26,32 @@ public struct User: Sendable, Hashable, Codable {
     public var residentID: Int64?
 
     public var principal: Principal {
-        Principal(userID: id, role: role, scope: role == .admin ? .everything : scopePath.map { Scope(path: $0) } ?? .nothing)
+        let scope: Scope = switch role {
+        case .admin: .everything
+        case .unitHandler: unitPath.map { Scope.unit($0) } ?? .nothing
+        default: scopePath.map { Scope(path: $0) } ?? .nothing
+        }
+        return Principal(userID: id, role: role, scope: scope)
     }
 
     /// What the audit log keeps of an account (never the password hash).
     struct Snapshot: Encodable {
         let username, displayName, role: String
         let scopeGridID: Int64?
+        let scopeUnitID: Int64?
         let active: Bool
     }
 
     var snapshot: Snapshot {
-        Snapshot(username: username, displayName: displayName, role: role.rawValue, scopeGridID: scopeGridID, active: active)
+        Snapshot(username: username, displayName: displayName, role: role.rawValue, scopeGridID: scopeGridID,
+                 scopeUnitID: scopeUnitID, active: active)
     }
 
     static let selectSQL = """
         SELECT u.id, u.username, u.display_name, u.role, u.scope_grid_id, g.path AS scope_path, g.name AS scope_name,
+               u.scope_unit_id, un.path AS unit_path, un.name AS unit_name,
                u.active, u.must_change_password, u.last_login_at, u.resident_id
-        FROM users u LEFT JOIN grids g ON g.id = u.scope_grid_id
+        FROM users u LEFT JOIN grids g ON g.id = u.scope_grid_id LEFT JOIN units un ON un.id = u.scope_unit_id
         """
 
     init(row: Row) {
@@ -50,6 +62,9 @@ public struct User: Sendable, Hashable, Codable {
         scopeGridID = row["scope_grid_id"]
         scopePath = row["scope_path"]
         scopeName = row["scope_name"]
+        scopeUnitID = row["scope_unit_id"]
+        unitPath = row["unit_path"]
+        unitName = row["unit_name"]
         active = (row["active"] as Int64? ?? 0) == 1
         mustChangePassword = (row["must_change_password"] as Int64? ?? 0) == 1
         lastLoginAt = row["last_login_at"]
@@ -88,14 +103,17 @@ public struct UserStore: Sendable {
         public var displayName: String
         public var role: Role
         public var scopeGridID: Int64?
+        /// A unit handler's unit.
+        public var scopeUnitID: Int64?
         public var password: String
         public var mustChangePassword: Bool
         /// The resident record a member's or resident's account belongs to.
         public var residentID: Int64?
 
-        public init(username: String, displayName: String, role: Role, scopeGridID: Int64?, password: String,
-                    mustChangePassword: Bool = true, residentID: Int64? = nil) {
+        public init(username: String, displayName: String, role: Role, scopeGridID: Int64?, scopeUnitID: Int64? = nil,
+                    password: String, mustChangePassword: Bool = true, residentID: Int64? = nil) {
             self.residentID = residentID
+            self.scopeUnitID = scopeUnitID
             self.username = username
             self.displayName = displayName
             self.role = role
@@ -105,7 +123,8 @@ public struct UserStore: Sendable {
         }
     }
 
-    public static func validate(username: String, displayName: String, role: Role, scopeGridID: Int64?) -> [String: String] {
+    public static func validate(username: String, displayName: String, role: Role, scopeGridID: Int64?,
+                                scopeUnitID: Int64? = nil) -> [String: String] {
         var errors: [String: String] = [:]
         let name = username.trimmingCharacters(in: .whitespaces)
         if name.isEmpty {
@@ -116,6 +135,7 @@ public struct UserStore: Sendable {
         let display = displayName.trimmingCharacters(in: .whitespaces)
         if display.isEmpty { errors["display_name"] = "请填写姓名" } else if display.count > 100 { errors["display_name"] = "姓名最多 100 个字" }
         if role.needsScope && scopeGridID == nil { errors["scope_grid_id"] = "请选择该账号的管辖范围（网格节点）" }
+        if role.needsUnit && scopeUnitID == nil { errors["scope_unit_id"] = "请选择部门办理人所属的职能部门" }
         return errors
     }
 
@@ -127,7 +147,8 @@ public struct UserStore: Sendable {
 
     @discardableResult
     public func create(_ new: NewUser, by actor: AuditActor) throws -> User {
-        var errors = Self.validate(username: new.username, displayName: new.displayName, role: new.role, scopeGridID: new.scopeGridID)
+        var errors = Self.validate(username: new.username, displayName: new.displayName, role: new.role, scopeGridID: new.scopeGridID,
+                                   scopeUnitID: new.scopeUnitID)
         if let problem = Self.validate(password: new.password) { errors["password"] = problem }
         guard errors.isEmpty else { throw FieldErrors(errors) }
         let hash = try hasher.hash(new.password)
@@ -144,11 +165,16 @@ public struct UserStore: Sendable {
         if let scope = new.scopeGridID, try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM grids WHERE id = ?)", arguments: [scope]) != true {
             throw FieldErrors("scope_grid_id", "所选网格节点不存在")
         }
+        if new.role.needsUnit, let unit = new.scopeUnitID,
+           try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM units WHERE id = ?)", arguments: [unit]) != true {
+            throw FieldErrors("scope_unit_id", "所选职能部门不存在")
+        }
         try db.execute(sql: """
-            INSERT INTO users (username, display_name, password_hash, role, scope_grid_id, must_change_password, resident_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO users (username, display_name, password_hash, role, scope_grid_id, scope_unit_id, must_change_password, resident_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [username, new.displayName.trimmingCharacters(in: .whitespaces), hash, new.role.rawValue,
-                             new.role == .admin ? nil : new.scopeGridID, new.mustChangePassword ? 1 : 0, new.residentID])
+                             new.role.needsScope ? new.scopeGridID : nil, new.role.needsUnit ? new.scopeUnitID : nil,
+                             new.mustChangePassword ? 1 : 0, new.residentID])
         let id = db.lastInsertedRowID
         guard let user = try Self.find(db, id: id) else { throw StorageDecodingError(message: "user \(id) vanished") }
         try AuditLog.record(db, actor: actor, action: "user.create", entityType: "user", entityId: id,
@@ -156,17 +182,20 @@ public struct UserStore: Sendable {
         return user
     }
 
-    public func update(_ id: Int64, displayName: String, role: Role, scopeGridID: Int64?, by actor: AuditActor) throws -> User {
+    public func update(_ id: Int64, displayName: String, role: Role, scopeGridID: Int64?, scopeUnitID: Int64? = nil,
+                       by actor: AuditActor) throws -> User {
         try database.write { db in
             guard let before = try Self.find(db, id: id) else { throw FieldErrors("id", "账号不存在") }
-            let errors = Self.validate(username: before.username, displayName: displayName, role: role, scopeGridID: scopeGridID)
+            let errors = Self.validate(username: before.username, displayName: displayName, role: role, scopeGridID: scopeGridID,
+                                       scopeUnitID: scopeUnitID)
             guard errors.isEmpty else { throw FieldErrors(errors) }
             if before.role == .admin && role != .admin && before.active, try Self.activeAdminCount(db) <= 1 {
                 throw FieldErrors("role", "这是最后一个可用的系统管理员账号，不能改为其他角色")
             }
             try db.execute(sql: """
-                UPDATE users SET display_name = ?, role = ?, scope_grid_id = ?, updated_at = \(Timestamp.nowSQL) WHERE id = ?
-                """, arguments: [displayName.trimmingCharacters(in: .whitespaces), role.rawValue, role == .admin ? nil : scopeGridID, id])
+                UPDATE users SET display_name = ?, role = ?, scope_grid_id = ?, scope_unit_id = ?, updated_at = \(Timestamp.nowSQL) WHERE id = ?
+                """, arguments: [displayName.trimmingCharacters(in: .whitespaces), role.rawValue, role.needsScope ? scopeGridID : nil,
+                                 role.needsUnit ? scopeUnitID : nil, id])
             guard let after = try Self.find(db, id: id) else { throw StorageDecodingError(message: "user \(id) vanished") }
             try AuditLog.record(db, actor: actor, action: "user.update", entityType: "user", entityId: id,
                                 before: before.snapshot, after: after.snapshot)

@@ -35,12 +35,13 @@ import Testing
         func titles(_ role: Role) -> [String] {
             registry.navigation.filter { $0.permission.roles.contains(role) }.map(\.title)
         }
-        #expect(titles(.admin) == ["首页", "网格", "党员", "微心愿", "积分公示", "积分商城", "报表", "用户管理", "审计日志"])
-        #expect(titles(.staff) == ["首页", "网格", "居民", "党员", "志愿服务", "微心愿", "积分公示", "积分商城", "报表"])
-        #expect(titles(.gridWorker) == ["首页", "居民", "党员", "志愿服务", "微心愿", "积分公示"])
-        #expect(titles(.coordinator) == ["首页", "网格", "居民", "党员", "志愿服务", "微心愿", "积分公示", "报表"])
-        #expect(titles(.member) == ["首页", "我的", "志愿服务", "微心愿", "积分公示", "积分商城"])
-        #expect(titles(.resident) == ["首页", "微心愿", "积分商城"])
+        #expect(titles(.admin) == ["首页", "网格", "党员", "微心愿", "积分公示", "积分商城", "诉求工单", "报表", "职能部门", "诉求类别", "用户管理", "审计日志"])
+        #expect(titles(.staff) == ["首页", "网格", "居民", "党员", "志愿服务", "微心愿", "积分公示", "积分商城", "诉求工单", "报表"])
+        #expect(titles(.gridWorker) == ["首页", "居民", "党员", "志愿服务", "微心愿", "积分公示", "诉求工单"])
+        #expect(titles(.coordinator) == ["首页", "网格", "居民", "党员", "志愿服务", "微心愿", "积分公示", "诉求工单", "报表"])
+        #expect(titles(.member) == ["首页", "我的", "志愿服务", "微心愿", "积分公示", "积分商城", "诉求工单"])
+        #expect(titles(.resident) == ["首页", "微心愿", "积分商城", "诉求工单"])
+        #expect(titles(.unitHandler) == ["首页", "诉求工单"])
 
         let app = try TestApp()
         let page = try app.signedIn(.staff).get("/residents")

@@ -42,6 +42,11 @@ final class TestApp: @unchecked Sendable {
     private(set) var building: Grid!
     /// A second community, outside the scope of the first one's staff.
     private(set) var otherCommunity: Grid!
+    /// The unit tree every test starts with: 示范街道 (a town) → 阳光物业 (a property company), and
+    /// 另一物业 beside it. Unit handlers are scoped to 阳光物业 unless told otherwise.
+    private(set) var upperUnit: Int64 = 0
+    private(set) var unit: Int64 = 0
+    private(set) var otherUnit: Int64 = 0
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     /// Tests hash passwords cheaply; the production cost is tested in SecurityTests.
@@ -72,6 +77,18 @@ final class TestApp: @unchecked Sendable {
         grid = try grids.createChild(of: estate.id, name: "第一网格", kind: .grid, by: .system)
         building = try grids.createChild(of: grid.id, name: "1号楼", kind: .building, by: .system)
         otherCommunity = try grids.createRoot(name: "另一社区", kind: .community, by: .system)
+        (upperUnit, unit, otherUnit) = try database.write { db in
+            func add(_ name: String, _ kind: String, parent: Int64?, parentPath: String) throws -> Int64 {
+                try db.execute(sql: "INSERT INTO units (parent_id, name, kind, path, created_at) VALUES (?, ?, ?, '/0/', \(Timestamp.nowSQL))",
+                               arguments: [parent, name, kind])
+                let id = db.lastInsertedRowID
+                try db.execute(sql: "UPDATE units SET path = ? WHERE id = ?", arguments: [parentPath + "\(id)/", id])
+                return id
+            }
+            let upper = try add("示范街道", "town", parent: nil, parentPath: "/")
+            return (upper, try add("阳光物业", "property", parent: upper, parentPath: "/\(upper)/"),
+                    try add("另一物业", "property", parent: upper, parentPath: "/\(upper)/"))
+        }
     }
 
     deinit {
@@ -82,10 +99,12 @@ final class TestApp: @unchecked Sendable {
 
     /// Creates an account of `role` scoped to `scope` (default: the test community).
     @discardableResult
+    /// A unit handler's unit is `scope` when given, else 阳光物业.
     func makeUser(_ username: String, role: Role, scope: Int64? = nil, mustChangePassword: Bool = false) throws -> User {
         try app.environment.users.create(
             UserStore.NewUser(username: username, displayName: "测试\(username)", role: role,
-                              scopeGridID: role == .admin ? nil : (scope ?? community.id),
+                              scopeGridID: role.needsScope ? (scope ?? community.id) : nil,
+                              scopeUnitID: role.needsUnit ? (scope ?? unit) : nil,
                               password: Self.password, mustChangePassword: mustChangePassword),
             by: .system)
     }

@@ -1,5 +1,5 @@
 import Access
-import AppCore
+@testable import AppCore
 import Domain
 import Foundation
 import GRDB

@@ -50,7 +50,7 @@ enum UserPages {
             "username": user.username,
             "displayName": user.displayName,
             "roleName": user.role.displayName,
-            "scopeName": user.role == .admin ? "全部" : (user.scopeName ?? "—"),
+            "scopeName": user.role == .admin ? "全部" : (user.role == .unitHandler ? user.unitName : user.scopeName) ?? "—",
             "active": user.active,
             "lastLogin": user.lastLoginAt.map(AdminFormat.time) ?? "从未登录",
         ]
@@ -59,7 +59,7 @@ enum UserPages {
     // MARK: - Create
 
     static func newForm(_ ctx: Context) throws -> HTTPResponse {
-        try renderForm(ctx, user: nil, FormState(values: ["role": "", "scope_grid_id": ""]))
+        try renderForm(ctx, user: nil, FormState(values: ["role": "", "scope_grid_id": "", "scope_unit_id": ""]))
     }
 
     static func create(_ ctx: Context) throws -> HTTPResponse {
@@ -68,9 +68,11 @@ enum UserPages {
         let displayName = (form["display_name"] ?? "").trimmingCharacters(in: .whitespaces)
         let roleText = form["role"] ?? ""
         let scopeText = form["scope_grid_id"] ?? ""
+        let unitText = form["scope_unit_id"] ?? ""
         let typedPassword = form["password"] ?? ""
         var state = FormState(values: [
             "username": username, "display_name": displayName, "role": roleText, "scope_grid_id": scopeText,
+            "scope_unit_id": unitText,
         ])
         guard let role = Role(rawValue: roleText) else {
             state.addError("请选择角色", for: "role")
@@ -81,7 +83,8 @@ enum UserPages {
         let generated = typedPassword.isEmpty
         let password = generated ? UserStore.generatePassword() : typedPassword
         let new = UserStore.NewUser(username: username, displayName: displayName, role: role,
-                                    scopeGridID: role == .admin ? nil : Int64(scopeText), password: password,
+                                    scopeGridID: role.needsScope ? Int64(scopeText) : nil,
+                                    scopeUnitID: role.needsUnit ? Int64(unitText) : nil, password: password,
                                     mustChangePassword: true)
         do {
             let user = try ctx.env.users.create(new, by: ctx.actor)
@@ -115,6 +118,7 @@ enum UserPages {
         let updated: String? = times?["updated_at"]
         var details = row(user)
         details["scopeTrail"] = user.role == .admin ? "全部（系统管理员不受管辖范围限制）"
+            : user.role == .unitHandler ? "职能部门：\(user.unitName ?? "—")（只处理派给本部门的诉求）"
             : (trail.isEmpty ? "—" : trail.joined(separator: " › "))
         details["mustChangePassword"] = user.mustChangePassword
         details["createdAt"] = created.map(AdminFormat.time) ?? "—"
@@ -137,6 +141,7 @@ enum UserPages {
         let state = FormState(values: [
             "display_name": user.displayName, "role": user.role.rawValue,
             "scope_grid_id": user.scopeGridID.map(String.init) ?? "",
+            "scope_unit_id": user.scopeUnitID.map(String.init) ?? "",
         ])
         return try renderForm(ctx, user: user, state)
     }
@@ -147,7 +152,9 @@ enum UserPages {
         let displayName = (form["display_name"] ?? "").trimmingCharacters(in: .whitespaces)
         let roleText = form["role"] ?? ""
         let scopeText = form["scope_grid_id"] ?? ""
-        var state = FormState(values: ["display_name": displayName, "role": roleText, "scope_grid_id": scopeText])
+        let unitText = form["scope_unit_id"] ?? ""
+        var state = FormState(values: ["display_name": displayName, "role": roleText, "scope_grid_id": scopeText,
+                                       "scope_unit_id": unitText])
         guard let role = Role(rawValue: roleText) else {
             state.addError("请选择角色", for: "role")
             if displayName.isEmpty { state.addError("请填写姓名", for: "display_name") }
@@ -155,7 +162,8 @@ enum UserPages {
         }
         do {
             let after = try ctx.env.users.update(user.id, displayName: displayName, role: role,
-                                                 scopeGridID: role == .admin ? nil : Int64(scopeText), by: ctx.actor)
+                                                 scopeGridID: role.needsScope ? Int64(scopeText) : nil,
+                                                 scopeUnitID: role.needsUnit ? Int64(unitText) : nil, by: ctx.actor)
             return ctx.redirect("/admin/users/\(after.id)", flash: .success("已保存账号 \(after.username) 的修改。"))
         } catch let errors as FieldErrors {
             if errors.errors["id"] != nil { throw HTTPError(.notFound) }
@@ -171,11 +179,12 @@ enum UserPages {
     /// The create form (`user == nil`) or the edit form of `user`.
     static func renderForm(_ ctx: Context, user: User?, _ state: FormState, status: HTTPStatus = .ok) throws -> HTTPResponse {
         let selectedScope = state.value("scope_grid_id")
-        let scopes = try ctx.database.read { db in try scopeOptions(db, selected: selectedScope) }
+        let (scopes, units) = try ctx.database.read { db in (try scopeOptions(db, selected: selectedScope), try Units.all(db)) }
         var data = state.context()
         data["isNew"] = user == nil
         data["roleOptions"] = roleOptions(selected: state.value("role"))
         data["scopeOptions"] = scopes
+        data["unitOptions"] = FormState.options(Units.choices(units), selected: state.value("scope_unit_id"))
         data["minLength"] = UserStore.minimumPasswordLength
         if let user {
             data["account"] = ["id": user.id, "username": user.username, "displayName": user.displayName] as [String: Any]

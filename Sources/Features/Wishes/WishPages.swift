@@ -243,11 +243,8 @@ enum WishPages {
     static func photo(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
         let found = try visible(ctx, id)
-        guard let hash = found.wish.photoHash, let mime = found.row["photo_mime"] as String?,
-              let bytes = PhotoFiles.read(hash, database: ctx.database) else { throw HTTPError(.notFound) }
-        var response = HTTPResponse(status: .ok, contentType: mime, body: bytes)
-        response.headers.add("Cache-Control", "private, max-age=3600")
-        return response
+        guard let hash = found.wish.photoHash, let mime = found.row["photo_mime"] as String? else { throw HTTPError(.notFound) }
+        return try PhotoFiles.response(hash, mime: mime, database: ctx.database)
     }
 
     // MARK: - Form
@@ -366,18 +363,7 @@ enum WishPages {
         let wish = try ctx.database.read { db in try WishStore.load(db, id) }
         try Policy.require(ctx.principal, .claimWishes, gridPath: wish.gridPath, ownerID: wish.claimantUserID, ownerOnly: true)
         guard wish.state == .claimed else { throw Conflict(WishStatus.refusal(from: wish.state, to: .completed)) }
-        var photo: StoredPhoto?
-        if let file = ctx.multipart?.file("photo"), file.size > 0 {
-            guard file.size <= PhotoFiles.maxBytes else { throw HTTPError(.contentTooLarge, "照片不能超过 5 MB，请压缩后重新上传。") }
-            guard let bytes = file.contents(limit: PhotoFiles.maxBytes) else { throw HTTPError(.contentTooLarge, "照片不能超过 5 MB，请压缩后重新上传。") }
-            do {
-                photo = try PhotoFiles.store(bytes, database: ctx.database)
-            } catch .unsupported {
-                throw HTTPError(.unprocessableContent, "只能上传 JPEG、PNG 或 WebP 格式的照片。")
-            } catch {
-                throw HTTPError(.unprocessableContent, "照片文件已损坏，无法读取，请换一张重新上传。")
-            }
-        }
+        let photo = try PhotoFiles.upload(ctx.multipart?.file("photo"), database: ctx.database)
         try store(ctx).complete(id, note: text(ctx, "note", max: 500), photo: photo, principal: ctx.principal, actor: ctx.actor)
         return ctx.redirect("/wishes/\(id)", flash: .success("已结单，等待许愿人评价。"))
     }

@@ -69,13 +69,6 @@ struct NewWish: Sendable {
     var residentID: Int64?
 }
 
-/// A photo already stripped of its metadata and stored under the data directory.
-struct StoredPhoto: Sendable {
-    let hash: String
-    let mime: String
-    let size: Int
-}
-
 /// Credits and card points for a rated wish. The points ledgers are built in parallel
 /// (issue 14 items 5 and 7); this is where the wish module hands over.
 enum WishRewards {
@@ -300,11 +293,7 @@ struct WishStore: Sendable {
             guard !note.isEmpty else { throw FieldErrors("note", "请填写结单说明") }
             let moved = try Self.move(db, wish, principal, actor, to: .completed, using: "wish.complete", ownerID: wish.claimantUserID,
                                       note: note) { db in
-                if let photo {
-                    try db.execute(sql: """
-                        INSERT OR IGNORE INTO photos (hash, mime, size, wish_id, created_at) VALUES (?, ?, ?, ?, \(Timestamp.nowSQL))
-                        """, arguments: [photo.hash, photo.mime, photo.size, id])
-                }
+                if let photo { try PhotoFiles.record(db, photo, wishID: id) }
                 try db.execute(sql: "UPDATE wishes SET status = 'completed', note = ?, photo_hash = ?, completed_at = \(Timestamp.nowSQL) WHERE id = ?",
                                arguments: [note, photo?.hash, id])
             }

@@ -13,7 +13,8 @@ import Web
 /// (结单), and the wisher (or staff) rates it. Every change goes through `WishStore`; in-app
 /// notifications (`/notifications`) tell the people concerned.
 public enum WishesFeature {
-    static let everyone: Set<Role> = Set(Role.allCases)
+    /// Everyone but unit handlers, whose accounts see only their unit's cases.
+    static let everyone: Set<Role> = Set(Role.allCases).subtracting([.unitHandler])
     static let posters: Set<Role> = [.staff, .gridWorker, .resident]
     static let reviewers: Set<Role> = [.admin, .staff]
     static let members: Set<Role> = [.member]
@@ -51,8 +52,8 @@ public enum WishesFeature {
             "POST /wishes/:id/phone": members,
             "POST /wishes/:id/rate": raters,
             "POST /wishes/:id/cancel": raters,
-            "GET /notifications": everyone,
-            "POST /notifications/read": everyone,
+            "GET /notifications": Set(Role.allCases),
+            "POST /notifications/read": Set(Role.allCases),
         ],
         reportSections: WishesReport.sections)
 

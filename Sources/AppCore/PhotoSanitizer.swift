@@ -11,19 +11,19 @@ import Foundation
 /// - WebP: the EXIF and XMP chunks are dropped and their flags cleared in the VP8X header; the
 ///   RIFF size is rewritten.
 /// A file whose structure does not parse is refused rather than stored half-understood.
-enum PhotoSanitizer {
-    enum Kind: String, Sendable {
+public enum PhotoSanitizer {
+    public enum Kind: String, Sendable {
         case jpeg = "image/jpeg", png = "image/png", webp = "image/webp"
     }
 
-    enum Problem: Error, Equatable {
+    public enum Problem: Error, Equatable {
         case unsupported
         case malformed
     }
 
     static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
-    static func kind(of bytes: [UInt8]) -> Kind? {
+    public static func kind(of bytes: [UInt8]) -> Kind? {
         if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF { return .jpeg }
         if bytes.count >= 8, Array(bytes[0..<8]) == pngSignature { return .png }
         if bytes.count >= 12, Array(bytes[0..<4]) == Array("RIFF".utf8), Array(bytes[8..<12]) == Array("WEBP".utf8) { return .webp }
@@ -31,7 +31,7 @@ enum PhotoSanitizer {
     }
 
     /// The photo without metadata, and its type.
-    static func sanitize(_ bytes: [UInt8]) throws(Problem) -> (bytes: [UInt8], kind: Kind) {
+    public static func sanitize(_ bytes: [UInt8]) throws(Problem) -> (bytes: [UInt8], kind: Kind) {
         guard let kind = kind(of: bytes) else { throw .unsupported }
         switch kind {
         case .jpeg: return (try jpeg(bytes), kind)

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# cases-bench.sh: the county-wide overdue list and rates page (targets: under 100 ms p95 over
+# HTTP at the 1,000,000-resident seed with about 200,000 cases, and the rates within 2x of the
+# same aggregate SQL run in sqlite3).
+#
+# A BENCHMARK, not a test: it prints figures next to the targets and never fails on a figure.
+#
+# Usage: DATA_DIR=DIR Tests/bench/cases-bench.sh
+#   DATA_DIR=DIR   a data directory seeded with `jinlin seed --residents ...` (its admin password in
+#                  DIR/admin-password, as members-bench.sh leaves it); the cases are added by
+#                  running the seed again (`jinlin seed --seed 1 --communities 3 --data-dir DIR`)
+#   SKIP_BUILD=1   reuse .build/release/jinlin
+#   REQUESTS=200   requests per page, on one kept-alive connection
+#   MONTH=YYYY-MM  the month of the rates (default: the month 2 months ago, a full one)
+set -euo pipefail
+REQUESTS=${REQUESTS:-200}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+[[ -n "${DATA_DIR:-}" && -f "$DATA_DIR/admin-password" ]] || { echo "set DATA_DIR to a seeded data directory (see members-bench.sh)"; exit 1; }
+[[ "${SKIP_BUILD:-0}" == 1 ]] || swift build -c release --product jinlin
+BIN=$ROOT/.build/release/jinlin
+DATA=$DATA_DIR
+if [[ "$(sqlite3 "$DATA/jinlin.sqlite" "SELECT count(*) FROM sqlite_master WHERE name = 'cases'")" == 0 ]] \
+   || [[ "$(sqlite3 "$DATA/jinlin.sqlite" "SELECT count(*) FROM cases")" == 0 ]]; then
+    start=$(date +%s.%N)
+    "$BIN" seed --seed 1 --communities 3 --data-dir "$DATA" > "$DATA/seed-cases.log" 2>&1
+    echo "seed of the cases: $(echo "$(date +%s.%N) - $start" | bc) s"
+    grep '诉求工单' "$DATA/seed-cases.log" || true
+fi
+echo "cases: $(sqlite3 "$DATA/jinlin.sqlite" "SELECT count(*) FROM cases"), open: $(sqlite3 "$DATA/jinlin.sqlite" "SELECT count(*) FROM cases WHERE due_at IS NOT NULL")"
+MONTH=${MONTH:-$(sqlite3 "$DATA/jinlin.sqlite" "SELECT strftime('%Y-%m', 'now', '+8 hours', 'start of month', '-2 months')")}
+"$BIN" serve --port 0 --data-dir "$DATA" --access-log off > "$DATA/server.out" 2> "$DATA/server.err" &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
+for _ in $(seq 100); do
+    PORT=$(sed -n 's#.*listening on http://[^ ]*:\([0-9][0-9]*\)/.*#\1#p' "$DATA/server.out" | head -n 1)
+    [[ -n "$PORT" ]] && break
+    sleep 0.2
+done
+[[ -n "${PORT:-}" ]] || { echo "the server did not start"; exit 1; }
+python3 - "$PORT" "$(cat "$DATA/admin-password")" "$REQUESTS" "$DATA/jinlin.sqlite" "$MONTH" <<'PY'
+import http.client, re, sqlite3, subprocess, sys, time, urllib.parse
+port, password, requests, db_path, month = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+
+conn = http.client.HTTPConnection("127.0.0.1", port)
+cookies = {}
+def request(method, path, body=None):
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    text = response.read().decode("utf-8", "replace")
+    for name, value in response.getheaders():
+        if name.lower() == "set-cookie":
+            key, _, rest = value.split(";")[0].partition("=")
+            cookies[key] = rest
+    return response.status, text
+
+status, page = request("GET", "/login")
+token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+status, _ = request("POST", "/login", urllib.parse.urlencode({"username": "admin", "password": password, "_csrf": token}))
+assert status == 303, f"sign-in answered {status}"
+
+def p95(samples):
+    samples = sorted(samples)
+    return samples[max(0, int(len(samples) * 0.95) - 1)] * 1000
+
+def timed(path):
+    for _ in range(5):
+        request("GET", path)
+    samples = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        status, _ = request("GET", path)
+        samples.append(time.perf_counter() - start)
+        assert status == 200, f"{path} answered {status}"
+    return p95(samples), sorted(samples)[len(samples) // 2] * 1000
+
+# The same aggregate the rates page runs (Domain/CaseRates.swift), for the whole county: the
+# total, by child grid (the communities), by unit, by category, and the 12-month trend.
+def rates_sql(key, first, last):
+    return f"""
+WITH base AS (
+  SELECT {key} AS k, status, accepted_at, response_seconds, response_target, due_at, resolved_in_time, resolution_seconds, satisfaction
+  FROM cases WHERE month >= '{first}' AND month <= '{last}' AND grid_path >= '/' AND grid_path < '0' AND status <> 'merged'
+),
+response AS (SELECT k, response_seconds AS v, row_number() OVER (PARTITION BY k ORDER BY response_seconds) AS rn, count(*) OVER (PARTITION BY k) AS n FROM base WHERE response_seconds IS NOT NULL),
+resolution AS (SELECT k, resolution_seconds AS v, row_number() OVER (PARTITION BY k ORDER BY resolution_seconds) AS rn, count(*) OVER (PARTITION BY k) AS n FROM base WHERE resolution_seconds IS NOT NULL),
+counts AS (
+  SELECT k, count(*) AS reported, sum(coalesce(accepted_at IS NOT NULL OR (status = 'reported' AND due_at < unixepoch()), 0)),
+         sum(coalesce(response_seconds <= response_target, 0)), sum(status = 'resolved' OR status = 'visited' OR status = 'closed'),
+         sum(coalesce(resolved_in_time, 0)), sum(satisfaction IS NOT NULL), sum(coalesce(satisfaction = 'satisfied' OR satisfaction = 'basic', 0)),
+         avg(response_seconds), avg(resolution_seconds)
+  FROM base GROUP BY k
+)
+SELECT c.*, (SELECT min(v) FROM response r WHERE r.k = c.k AND r.rn >= (9 * r.n + 9) / 10),
+       (SELECT min(v) FROM resolution s WHERE s.k = c.k AND s.rn >= (9 * s.n + 9) / 10)
+FROM counts c ORDER BY c.k;"""
+
+y, m = int(month[:4]), int(month[5:])
+index = y * 12 + m - 1 - 11
+first = f"{index // 12:04d}-{index % 12 + 1:02d}"
+child = "CAST(substr(grid_path, 2, instr(substr(grid_path, 2), '/') - 1) AS INTEGER)"
+script = "".join(rates_sql(key, f, month) for key, f in
+                 [("0", month), (child, month), ("coalesce(unit_id, 0)", month), ("category_id", month), ("month", first)])
+
+def sqlite_time():
+    samples = []
+    for _ in range(max(20, requests // 10)):
+        start = time.perf_counter()
+        subprocess.run(["sqlite3", db_path], input=script, text=True, capture_output=True, check=True)
+        samples.append(time.perf_counter() - start)
+    return p95(samples), sorted(samples)[len(samples) // 2] * 1000
+
+overdue = timed("/cases/overdue")
+rates = timed(f"/cases/rates?month={month}")
+lite = sqlite_time()
+print(f"/cases/overdue (county): p95 {overdue[0]:.1f} ms, p50 {overdue[1]:.1f} ms  (target < 100 ms p95)")
+print(f"/cases/rates?month={month} (county): p95 {rates[0]:.1f} ms, p50 {rates[1]:.1f} ms  (target < 100 ms p95)")
+print(f"same aggregates in sqlite3 (a process each run, opening the file): p95 {lite[0]:.1f} ms, p50 {lite[1]:.1f} ms")
+print(f"ratio HTTP / sqlite3 (p50): {rates[1] / lite[1]:.2f}x  (target within 2x)")
+PY
