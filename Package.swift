@@ -72,6 +72,7 @@ let package = Package(
         .target(name: "WishesFeature", dependencies: feature, path: "Sources/Features/Wishes"),
         .target(name: "PointsFeature", dependencies: feature, path: "Sources/Features/Points"),
         .target(name: "CasesFeature", dependencies: feature, path: "Sources/Features/Cases"),
+        .target(name: "ReportsFeature", dependencies: feature, path: "Sources/Features/Reports"),
         // The deterministic demo county (`jinlin seed`); later modules add their data.
         .target(name: "Seeding", dependencies: feature),
 
@@ -79,13 +80,13 @@ let package = Package(
         .target(name: "App", dependencies: [
             "HTTPCore", "HTTPServer", "Web", "Storage", "Domain", "Views", "Security", "Access", "AppCore",
             "AccountsFeature", "GridsFeature", "DashboardFeature", "AdminFeature", "ResidentsFeature", "MembersFeature",
-            "VolunteeringFeature", "WishesFeature", "PointsFeature", "RegistrationFeature", "CasesFeature", "Seeding",
+            "VolunteeringFeature", "WishesFeature", "PointsFeature", "RegistrationFeature", "CasesFeature", "ReportsFeature", "Seeding",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Executables
         .executableTarget(name: "jinlin", dependencies: [
-            "App", "AppCore", "Access", "Domain", "Storage", "Seeding", "HTTPServer",
+            "App", "AppCore", "Access", "Domain", "Storage", "Seeding", "HTTPServer", "ReportsFeature",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -89,6 +89,10 @@ public enum Permission: String, Sendable, CaseIterable {
     case viewCaseRates
     /// Units and case categories.
     case manageCaseSetup
+    /// The monthly and yearly reports 报表 of a subtree in scope, their CSV, archived versions.
+    case viewReports
+    /// Close a month (archive its report as printed and signed) and re-generate a closed one.
+    case closeReports
 
     /// Roles granted this permission. The single table of who may do what.
     public var roles: Set<Role> {
@@ -139,6 +143,8 @@ public enum Permission: String, Sendable, CaseIterable {
         case .superviseCases: return [.coordinator]
         case .viewCaseRates: return [.admin, .staff, .gridWorker, .coordinator, .unitHandler]
         case .manageCaseSetup: return [.admin]
+        case .viewReports: return [.admin, .staff, .coordinator]
+        case .closeReports: return [.coordinator]
         }
     }
 }

@@ -9,6 +9,7 @@ import MembersFeature
 import RegistrationFeature
 import PointsFeature
 import CasesFeature
+import ReportsFeature
 import ResidentsFeature
 import Synchronization
 import HTTPCore
@@ -41,6 +42,7 @@ public final class Application: Sendable {
         WishesFeature.module,
         PointsFeature.module,
         CasesFeature.module,
+        ReportsFeature.module,
     ]
 
     /// The `/healthz` row of the authorization matrix (App's own route).

@@ -18,10 +18,12 @@ public struct Module: Sendable {
     /// "METHOD pattern" → the roles that may use the route (nil: no sign-in needed). Written by
     /// hand, so a new route fails the matrix test until someone decides who may use it.
     public var matrix: [String: Set<Role>?]
+    /// The module's parts of the monthly report (`ReportSection`); most modules have none.
+    public var reportSections: [ReportSection]
 
     public init(name: String, routes: @escaping @Sendable (inout AppRoutes) -> Void, permissions: [Permission] = [],
                 auditLabels: [AuditLabel] = [], navigation: [NavEntry] = [], shortcuts: [Shortcut] = [],
-                matrix: [String: Set<Role>?] = [:]) {
+                matrix: [String: Set<Role>?] = [:], reportSections: [ReportSection] = []) {
         self.name = name
         self.routes = routes
         self.permissions = permissions
@@ -29,6 +31,7 @@ public struct Module: Sendable {
         self.navigation = navigation
         self.shortcuts = shortcuts
         self.matrix = matrix
+        self.reportSections = reportSections
     }
 }
 
@@ -49,12 +52,15 @@ public struct ModuleRegistry: Sendable {
     /// Every audit action in display order (module by module), and by action.
     public let auditLabels: [AuditLabel]
     public let auditLabelByAction: [String: String]
+    /// Every module's report contributions, by `order`.
+    public let reportSections: [ReportSection]
 
     public init(_ modules: [Module]) {
         self.modules = modules
         navigation = modules.flatMap(\.navigation).sorted { $0.order < $1.order }
         shortcuts = modules.flatMap(\.shortcuts).sorted { $0.order < $1.order }
         auditLabels = modules.flatMap(\.auditLabels)
+        reportSections = modules.flatMap(\.reportSections).sorted { $0.order < $1.order }
         auditLabelByAction = Dictionary(auditLabels.map { ($0.action, $0.label) }, uniquingKeysWith: { first, _ in first })
     }
 

@@ -10,7 +10,7 @@ struct Jinlin: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jinlin",
         abstract: "近邻 Jinlin: community party-building and grid governance, one binary and one SQLite file.",
-        subcommands: [Serve.self, Migrate.self, CreateUser.self, Backup.self, Seed.self],
+        subcommands: [Serve.self, Migrate.self, CreateUser.self, Backup.self, Seed.self, ReportSQL.self],
         defaultSubcommand: Serve.self)
 }
 

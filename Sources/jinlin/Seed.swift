@@ -111,7 +111,8 @@ struct Seed: ParsableCommand {
             let points = try DemoPoints(seed: UInt64(seed), today: today).populate(database: database)
             let cases = try DemoCases(seed: UInt64(seed), today: today)
                 .populate(database: database, communities: communities, passwordHash: try app.environment.users.hasher.hash(password))
-            guard result.members + volunteering.teams + wishes + points.entries + points.items + cases.units > 0 else { return }
+            let visits = try DemoVisits(seed: UInt64(seed), today: today).populate(database: database)
+            guard result.members + volunteering.teams + wishes + points.entries + points.items + cases.units + visits > 0 else { return }
             print("")
             print("党员 members: \(result.members)，党组织 branches: \(result.branches)，双报到 reports: \(result.reports)，"
                   + "关联党员账号 linked member accounts: \(result.linkedAccounts)")
@@ -122,6 +123,7 @@ struct Seed: ParsableCommand {
                   + "商城物品 shop items: \(points.items)，兑换 redemptions: \(points.redemptions)")
             print("职能部门 units: \(cases.units)（部门办理人账号 unit handler accounts unitID，密码同上 same password），"
                   + "诉求工单 cases: \(cases.cases)")
+            print("重点人群走访 key-group visits: \(visits)")
         }
         guard let rule else { return try seedMembers() }
 

@@ -23,6 +23,10 @@ import Testing
                     "\(module.name): matrix rows without a route")
         }
         let actions = Application.modules.flatMap(\.auditLabels).map(\.action)
+        // Report sections: each contribution names a section, and the reports module shows them.
+        let sections = ModuleRegistry(Application.modules).reportSections
+        #expect(Set(sections.map(\.id)).isSuperset(of: ["residents", "members", "volunteering", "wishes", "points"]))
+        #expect(sections.map(\.order) == sections.map(\.order).sorted())
         #expect(Set(actions).count == actions.count, "an audit action named twice")
     }
 
@@ -31,10 +35,10 @@ import Testing
         func titles(_ role: Role) -> [String] {
             registry.navigation.filter { $0.permission.roles.contains(role) }.map(\.title)
         }
-        #expect(titles(.admin) == ["首页", "网格", "党员", "微心愿", "积分公示", "积分商城", "诉求工单", "职能部门", "诉求类别", "用户管理", "审计日志"])
-        #expect(titles(.staff) == ["首页", "网格", "居民", "党员", "志愿服务", "微心愿", "积分公示", "积分商城", "诉求工单"])
+        #expect(titles(.admin) == ["首页", "网格", "党员", "微心愿", "积分公示", "积分商城", "诉求工单", "报表", "职能部门", "诉求类别", "用户管理", "审计日志"])
+        #expect(titles(.staff) == ["首页", "网格", "居民", "党员", "志愿服务", "微心愿", "积分公示", "积分商城", "诉求工单", "报表"])
         #expect(titles(.gridWorker) == ["首页", "居民", "党员", "志愿服务", "微心愿", "积分公示", "诉求工单"])
-        #expect(titles(.coordinator) == ["首页", "网格", "居民", "党员", "志愿服务", "微心愿", "积分公示", "诉求工单"])
+        #expect(titles(.coordinator) == ["首页", "网格", "居民", "党员", "志愿服务", "微心愿", "积分公示", "诉求工单", "报表"])
         #expect(titles(.member) == ["首页", "我的", "志愿服务", "微心愿", "积分公示", "积分商城", "诉求工单"])
         #expect(titles(.resident) == ["首页", "微心愿", "积分商城", "诉求工单"])
         #expect(titles(.unitHandler) == ["首页", "诉求工单"])

@@ -62,7 +62,8 @@ public enum MembersFeature {
             // Each role its own part of 三评, decided on the record.
             "POST /members/:id/evaluations": record,
             "GET /members/:id/service-certificate": record,
-        ])
+        ],
+        reportSections: MembersReport.sections)
 
     public static func register(_ routes: inout AppRoutes) {
         routes.get("/branches", .viewMembers) { try BranchPages.index($0) }

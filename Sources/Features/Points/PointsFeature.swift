@@ -46,7 +46,8 @@ public enum PointsFeature {
             "POST /shop/:id/redeem": [.member, .resident],
             "POST /shop/redemptions/:id/fulfil": [.admin, .staff],
             "POST /shop/redemptions/:id/cancel": [.admin, .staff, .member, .resident],
-        ])
+        ],
+        reportSections: PointsReport.sections)
 
     public static func register(_ routes: inout AppRoutes) {
         routes.get("/members/:id/card", .memberRecord) { try CardPages.show($0) }

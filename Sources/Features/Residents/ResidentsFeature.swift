@@ -60,7 +60,8 @@ public enum ResidentsFeature {
             "GET /residents/import": [.staff],
             "POST /residents/import": [.staff],
             "GET /residents/import/jobs/:id": [.staff],
-        ])
+        ],
+        reportSections: ResidentsReport.sections)
 
     public static func register(_ routes: inout AppRoutes) {
         ResidentRecords.register(&routes)

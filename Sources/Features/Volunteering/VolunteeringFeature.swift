@@ -57,7 +57,8 @@ public enum VolunteeringFeature {
             "GET /me": volunteers,
             // A member sees only their own certificate, checked in the handler.
             "GET /volunteers/:id/certificate": viewers,
-        ])
+        ],
+        reportSections: VolunteeringReport.sections)
 
     public static func register(_ routes: inout AppRoutes) {
         routes.get("/teams", .viewVolunteering) { try TeamPages.index($0) }

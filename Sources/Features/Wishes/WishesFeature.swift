@@ -54,7 +54,8 @@ public enum WishesFeature {
             "POST /wishes/:id/cancel": raters,
             "GET /notifications": Set(Role.allCases),
             "POST /notifications/read": Set(Role.allCases),
-        ])
+        ],
+        reportSections: WishesReport.sections)
 
     public static func register(_ routes: inout AppRoutes) {
         routes.get("/wishes", .viewWishes) { try WishPages.index($0) }
