@@ -86,7 +86,7 @@ let package = Package(
 
         // Executables
         .executableTarget(name: "jinlin", dependencies: [
-            "App", "AppCore", "Access", "Domain", "Storage", "Seeding", "HTTPServer", "ReportsFeature",
+            "App", "AppCore", "Access", "Domain", "Storage", "Seeding", "HTTPServer", "CasesFeature", "ReportsFeature",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

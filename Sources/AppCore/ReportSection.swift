@@ -44,11 +44,15 @@ public struct ReportQuery: Sendable {
     /// False when only the main figures are needed (the previous month, for the change, and the
     /// months of the yearly report): a section may then skip its tables and breakdowns.
     public let detail: Bool
+    /// The report's clock (what is overdue depends on the hour; a month not yet over is read as
+    /// of now).
+    public let now: Date
 
-    public init(period: ReportPeriod, scope: ReportScope, detail: Bool = true) {
+    public init(period: ReportPeriod, scope: ReportScope, detail: Bool = true, now: Date) {
         self.period = period
         self.scope = scope
         self.detail = detail
+        self.now = now
     }
 }
 
@@ -266,5 +270,28 @@ extension Database {
         try Row.fetchAll(self, sql: sql, arguments: arguments).map { row in
             ((row[0] as Int64?) ?? 0, (row[1] as Double?) ?? 0)
         }
+    }
+}
+
+/// Collects traced statements (the trace closure is `@Sendable`): the `report-sql` command
+/// prints what a page runs, with its arguments filled in, for benchmarks to run in sqlite3.
+public final class StatementLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var statements: [String] = []
+    public init() {}
+    public func append(_ sql: String) { lock.withLock { statements.append(sql) } }
+    public var all: [String] { lock.withLock { statements } }
+
+    /// Runs `body` in a read of `database`, recording every statement it runs.
+    public static func tracing(_ database: AppDatabase, _ body: (Database) throws -> Void) throws -> [String] {
+        let log = StatementLog()
+        try database.read { db in
+            db.trace(options: .statement) { event in
+                if case .statement(let statement) = event { log.append(statement.expandedSQL) }
+            }
+            defer { db.trace(options: [], nil) }
+            try body(db)
+        }
+        return log.all
     }
 }

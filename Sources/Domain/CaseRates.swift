@@ -18,7 +18,7 @@ import GRDB
 ///   the values at or below it).
 public enum CaseRates {
     /// How the figures are split.
-    public enum Grouping: Sendable {
+    public enum Grouping: Sendable, Hashable {
         /// One row for the whole scope (key 0).
         case total
         /// By the child of the scope's node that holds the case (key: its grid id; 0 for cases on
@@ -72,69 +72,143 @@ public enum CaseRates {
         func ratio(_ part: Int, _ whole: Int) -> Double? { whole > 0 ? Double(part) / Double(whole) : nil }
     }
 
-    /// The aggregate as one SQL statement. Parameters, in order: first month, last month
-    /// (`YYYY-MM`), the scope's path range (lower, upper), now (seconds since 1970), and a unit
-    /// subtree's path range (NULL, NULL for every unit).
-    public static func sql(grouping: Grouping, scopeLength: Int) -> String {
-        let key = grouping.keySQL(scopeLength: scopeLength)
+    /// The counts and averages as one SQL statement over the running sums of
+    /// `case_month_figures` (migration 0013 keeps them from `cases` by triggers), with the cases
+    /// not accepted past their response deadline read live (that depends on the hour; the unary
+    /// `+` keeps SQLite on the index of running cases rather than every case of the months).
+    /// Parameters, in order: first month, last month (`YYYY-MM`), the scope's path range (lower,
+    /// upper; `/` and `0` for the whole tree), now (seconds since 1970), and a unit subtree's path
+    /// range (NULL, NULL for every unit).
+    /// `unitScoped`: a unit subtree's range is given (the roll-up rows then do not serve).
+    public static func sql(grouping: Grouping, scopeLength: Int, unitScoped: Bool) -> String {
+        // The rows of the scope's node, or of the roots for the whole tree; by child grid, the
+        // rows of the node's children and the node's own cases (key 0).
+        let nodes: String
+        let key: String
+        switch grouping {
+        case .childGrid:
+            nodes = """
+                (f.node_id IN (SELECT id FROM grids WHERE parent_id IS (SELECT id FROM grids WHERE path = ?3))
+                 OR (f.own = 1 AND f.node_id = (SELECT id FROM grids WHERE path = ?3)))
+                """
+            key = "CASE WHEN f.own = 1 AND f.node_id = (SELECT id FROM grids WHERE path = ?3) THEN 0 ELSE f.node_id END"
+        default:
+            nodes = "f.node_id IN (SELECT id FROM grids WHERE path = ?3 UNION ALL SELECT id FROM grids WHERE ?3 = '/' AND parent_id IS NULL)"
+            key = switch grouping {
+            case .total, .childGrid: "0"
+            case .unit: "f.unit_id"
+            case .category: "f.category_id"
+            case .month: "f.month"
+            }
+        }
+        // The roll-up rows (every unit and category) serve the total, the grids and the months;
+        // the detail rows the split by unit or category, and anything a unit's range restricts.
+        let rows = switch grouping {
+        case .unit, .category: "f.unit_id >= 0"
+        case .total, .childGrid, .month: unitScoped ? "f.unit_id >= 0" : "f.unit_id = -1"
+        }
         return """
-            WITH base AS (
-              SELECT \(key) AS k, status, accepted_at, response_seconds, response_target, due_at, resolved_in_time,
-                     resolution_seconds, satisfaction
-              FROM cases WHERE month >= ?1 AND month <= ?2 AND grid_path >= ?3 AND grid_path < ?4 AND status <> 'merged'
-                AND (?6 IS NULL OR (unit_path >= ?6 AND unit_path < ?7))
-            ),
-            response AS (
-              SELECT k, response_seconds AS v, row_number() OVER (PARTITION BY k ORDER BY response_seconds) AS rn,
-                     count(*) OVER (PARTITION BY k) AS n
-              FROM base WHERE response_seconds IS NOT NULL
-            ),
-            resolution AS (
-              SELECT k, resolution_seconds AS v, row_number() OVER (PARTITION BY k ORDER BY resolution_seconds) AS rn,
-                     count(*) OVER (PARTITION BY k) AS n
-              FROM base WHERE resolution_seconds IS NOT NULL
-            ),
-            counts AS (
-              SELECT k, count(*) AS reported,
-                     sum(coalesce(accepted_at IS NOT NULL OR (status = 'reported' AND due_at < ?5), 0)) AS response_due,
-                     sum(coalesce(response_seconds <= response_target, 0)) AS responded_in_time,
-                     sum(status = 'resolved' OR status = 'visited' OR status = 'closed') AS resolved,
-                     sum(coalesce(resolved_in_time, 0)) AS resolved_in_time,
-                     sum(satisfaction IS NOT NULL) AS followed_up,
-                     sum(coalesce(satisfaction = 'satisfied' OR satisfaction = 'basic', 0)) AS satisfied,
-                     avg(response_seconds) AS response_average, avg(resolution_seconds) AS resolution_average
-              FROM base GROUP BY k
+            WITH figures AS (
+              SELECT \(key) AS k, reported, accepted AS response_due, responded_in_time, resolved, resolved_in_time, followed_up,
+                     satisfied, response_total, response_count, resolution_total, resolution_count
+              FROM case_month_figures f
+              WHERE \(nodes) AND f.month >= ?1 AND f.month <= ?2 AND \(rows)
+                AND (?6 IS NULL OR f.unit_id IN (SELECT id FROM units WHERE path >= ?6 AND path < ?7))
+              UNION ALL
+              SELECT \(grouping.keySQL(scopeLength: scopeLength)), 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0
+              FROM cases WHERE status = 'reported' AND due_at < ?5 AND +month >= ?1 AND +month <= ?2
+                AND +grid_path >= ?3 AND +grid_path < ?4 AND (?6 IS NULL OR (unit_path >= ?6 AND unit_path < ?7))
             )
-            SELECT c.*, (SELECT min(v) FROM response r WHERE r.k = c.k AND r.rn >= (9 * r.n + 9) / 10) AS response_p90,
-                   (SELECT min(v) FROM resolution s WHERE s.k = c.k AND s.rn >= (9 * s.n + 9) / 10) AS resolution_p90
-            FROM counts c ORDER BY c.k
+            SELECT k, sum(reported) AS reported, sum(response_due) AS response_due, sum(responded_in_time) AS responded_in_time,
+                   sum(resolved) AS resolved, sum(resolved_in_time) AS resolved_in_time, sum(followed_up) AS followed_up,
+                   sum(satisfied) AS satisfied,
+                   CAST(sum(response_total) AS REAL) / nullif(sum(response_count), 0) AS response_average,
+                   CAST(sum(resolution_total) AS REAL) / nullif(sum(resolution_count), 0) AS resolution_average
+            FROM figures GROUP BY k HAVING sum(reported) > 0 ORDER BY k
             """
     }
 
+    /// The response and resolution times of the cases behind the percentiles, with every
+    /// grouping's key. Same parameters as `sql`.
+    public static func timesSQL(scopeLength: Int) -> String {
+        let keys = [Grouping.childGrid, .unit, .category, .month].map { $0.keySQL(scopeLength: scopeLength) }
+        return """
+            SELECT \(keys.joined(separator: ", ")), response_seconds, resolution_seconds
+            FROM cases WHERE month >= ?1 AND month <= ?2 AND grid_path >= ?3 AND grid_path < ?4 AND status <> 'merged'
+              AND (response_seconds IS NOT NULL OR resolution_seconds IS NOT NULL)
+              AND (?6 IS NULL OR (unit_path >= ?6 AND unit_path < ?7))
+            """
+    }
+
+    /// The 90th percentile by nearest rank: the smallest value with at least 90 % of the
+    /// values at or below it.
+    public static func p90(_ values: [Int64]) -> Int64? {
+        guard !values.isEmpty else { return nil }
+        return values.sorted()[(9 * values.count + 9) / 10 - 1]
+    }
+
     /// The figures of the cases reported from `firstMonth` to `lastMonth` in the subtree at
-    /// `scopePath` (nil: everything), split by `grouping`.
-    /// `unitPath` restricts them to the cases assigned to a unit's subtree (a unit handler's view).
+    /// `scopePath` (nil: everything), split by each of `groupings`. `unitPath` restricts them
+    /// to the cases assigned to a unit's subtree (a unit handler's view). `percentiles` false
+    /// leaves the 90th percentiles out (they read every case of the months; the counts do not).
     public static func figures(_ db: Database, scopePath: String?, unitPath: String? = nil, firstMonth: String, lastMonth: String,
-                               grouping: Grouping, now: Int64) throws -> [Figures] {
+                               groupings: [Grouping], percentiles: Bool = true, now: Int64) throws -> [Grouping: [Figures]] {
         let path = scopePath ?? "/"
         let range = GridPath.subtreeRange(of: path)
         let units = unitPath.map(GridPath.subtreeRange)
-        return try Row.fetchAll(db, sql: sql(grouping: grouping, scopeLength: path.count),
-                                arguments: [firstMonth, lastMonth, range.lower, range.upper, now, units?.lower, units?.upper]).map { row in
-            var figures = Figures(key: (row["k"] as DatabaseValue).plainText)
-            figures.reported = row["reported"] ?? 0
-            figures.responseDue = row["response_due"] ?? 0
-            figures.respondedInTime = row["responded_in_time"] ?? 0
-            figures.resolved = row["resolved"] ?? 0
-            figures.resolvedInTime = row["resolved_in_time"] ?? 0
-            figures.followedUp = row["followed_up"] ?? 0
-            figures.satisfied = row["satisfied"] ?? 0
-            figures.responseAverage = row["response_average"]
-            figures.responseP90 = row["response_p90"]
-            figures.resolutionAverage = row["resolution_average"]
-            figures.resolutionP90 = row["resolution_p90"]
-            return figures
+        let arguments: StatementArguments = [firstMonth, lastMonth, range.lower, range.upper, now, units?.lower, units?.upper]
+        var result: [Grouping: [Figures]] = [:]
+        for grouping in groupings {
+            let statement = sql(grouping: grouping, scopeLength: path.count, unitScoped: unitPath != nil)
+            result[grouping] = try Row.fetchAll(db, sql: statement, arguments: arguments).map { row in
+                var figures = Figures(key: (row["k"] as DatabaseValue).plainText)
+                figures.reported = row["reported"] ?? 0
+                figures.responseDue = row["response_due"] ?? 0
+                figures.respondedInTime = row["responded_in_time"] ?? 0
+                figures.resolved = row["resolved"] ?? 0
+                figures.resolvedInTime = row["resolved_in_time"] ?? 0
+                figures.followedUp = row["followed_up"] ?? 0
+                figures.satisfied = row["satisfied"] ?? 0
+                figures.responseAverage = row["response_average"]
+                figures.resolutionAverage = row["resolution_average"]
+                return figures
+            }
         }
+        guard percentiles, !groupings.isEmpty else { return result }
+        // One pass over the months' times collects the values of every group of every grouping.
+        var times: [Grouping: [String: (response: [Int64], resolution: [Int64])]] = [:]
+        let cursor = try Row.fetchCursor(db, sql: timesSQL(scopeLength: path.count), arguments: arguments)
+        while let row = try cursor.next() {
+            let response: Int64? = row[4], resolution: Int64? = row[5]
+            for grouping in groupings {
+                let key = switch grouping {
+                case .total: "0"
+                case .childGrid: (row[0] as DatabaseValue).plainText
+                case .unit: (row[1] as DatabaseValue).plainText
+                case .category: (row[2] as DatabaseValue).plainText
+                case .month: (row[3] as DatabaseValue).plainText
+                }
+                if let response { times[grouping, default: [:]][key, default: ([], [])].response.append(response) }
+                if let resolution { times[grouping, default: [:]][key, default: ([], [])].resolution.append(resolution) }
+            }
+        }
+        for grouping in groupings {
+            result[grouping] = result[grouping]?.map { figures in
+                var figures = figures
+                let values = times[grouping]?[figures.key]
+                figures.responseP90 = p90(values?.response ?? [])
+                figures.resolutionP90 = p90(values?.resolution ?? [])
+                return figures
+            }
+        }
+        return result
+    }
+
+    /// The figures split by one grouping.
+    public static func figures(_ db: Database, scopePath: String?, unitPath: String? = nil, firstMonth: String, lastMonth: String,
+                               grouping: Grouping, percentiles: Bool = true, now: Int64) throws -> [Figures] {
+        try figures(db, scopePath: scopePath, unitPath: unitPath, firstMonth: firstMonth, lastMonth: lastMonth, groupings: [grouping],
+                    percentiles: percentiles, now: now)[grouping] ?? []
     }
 
     /// The whole scope's figures (zeros when no case was reported).

@@ -228,6 +228,71 @@ final class ManualClock: @unchecked Sendable {
             try CaseRates.figures(db, scopePath: w.app.community.path, firstMonth: month, lastMonth: month, grouping: .childGrid, now: now)
         }
         #expect(byGrid.map(\.key) == ["\(w.app.estate.id)"])
+        // A unit handler's view: only B, assigned to the unit (response in 40 min: late).
+        let unitTotal = try w.app.database.read { db in
+            try CaseRates.total(db, scopePath: nil, unitPath: "/\(w.app.upperUnit)/\(w.app.unit)/", firstMonth: month, lastMonth: month,
+                                now: now)
+        }
+        #expect(unitTotal.reported == 1 && unitTotal.responseDue == 1 && unitTotal.respondedInTime == 0 && unitTotal.followedUp == 1)
+    }
+
+    /// The kept monthly sums equal the same sums computed afresh from `cases` (the migration's
+    /// first fill), and no emptied row keeps a count.
+    func expectSumsMatchTheCases(_ w: World, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let columns = "node_id, month, unit_id, category_id, own, reported, accepted, responded_in_time, resolved, resolved_in_time, "
+            + "followed_up, satisfied, response_total, response_count, resolution_total, resolution_count"
+        let (kept, fresh, stray) = try w.app.database.read { db in
+            (try Row.fetchAll(db, sql: "SELECT \(columns) FROM case_month_figures WHERE reported <> 0 ORDER BY 1, 2, 3, 4, 5"),
+             try Row.fetchAll(db, sql: """
+                SELECT j.value, c.month, CASE WHEN r.r THEN -1 ELSE coalesce(c.unit_id, 0) END,
+                       CASE WHEN r.r THEN -1 ELSE c.category_id END, j.value = c.grid_id, count(*),
+                       sum(c.accepted_at IS NOT NULL), sum(coalesce(c.response_seconds <= c.response_target, 0)),
+                       sum(c.status = 'resolved' OR c.status = 'visited' OR c.status = 'closed'), sum(coalesce(c.resolved_in_time, 0)),
+                       sum(c.satisfaction IS NOT NULL), sum(coalesce(c.satisfaction = 'satisfied' OR c.satisfaction = 'basic', 0)),
+                       sum(coalesce(c.response_seconds, 0)), sum(c.response_seconds IS NOT NULL),
+                       sum(coalesce(c.resolution_seconds, 0)), sum(c.resolution_seconds IS NOT NULL)
+                FROM cases c, json_each('[' || replace(substr(c.grid_path, 2, length(c.grid_path) - 2), '/', ',') || ']') j,
+                     (SELECT 0 AS r UNION ALL SELECT 1) r
+                WHERE c.status <> 'merged' GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+                """),
+             try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM case_month_figures WHERE reported = 0 AND (accepted <> 0 OR resolved <> 0 OR followed_up <> 0
+                    OR response_total <> 0 OR resolution_count <> 0)
+                """) ?? -1)
+        }
+        #expect(!fresh.isEmpty, sourceLocation: sourceLocation)
+        #expect(kept.map { Array($0.databaseValues) } == fresh.map { Array($0.databaseValues) }, sourceLocation: sourceLocation)
+        #expect(stray == 0, sourceLocation: sourceLocation)
+    }
+
+    @Test func theMonthlySumsFollowEveryChangeAndAGridMove() throws {
+        let w = try World()
+        let a = try w.report("路灯不亮")
+        let b = try w.report("垃圾满溢", category: 2)
+        let c = try w.report("楼道堆物")
+        #expect(try w.post(w.staff, a, "accept").status == 303)
+        #expect(try w.post(w.staff, a, "assign", [("unit_id", "\(w.app.unit)")]).status == 303)
+        #expect(try w.post(w.handler, a, "accept").status == 303)
+        try w.advance(3600)
+        #expect(try w.post(w.handler, a, "resolve", [("note", "已修好")]).status == 303)
+        #expect(try w.post(w.staff, a, "visit", [("satisfaction", "unsatisfied"), ("note", "还是不亮")]).status == 303)
+        #expect(try w.post(w.handler, a, "escalate", [("unit_id", "\(w.app.upperUnit)"), ("reason", "需要街道协调")]).status == 303)
+        #expect(try w.post(w.staff, b, "accept").status == 303)
+        #expect(try w.post(w.staff, c, "merge", [("target_id", "\(b)")]).status == 303)
+        try expectSumsMatchTheCases(w)
+        let month = String(ChinaDate.today(w.time.clock.now).prefix(7))
+        func reported(in path: String) throws -> Int {
+            try w.app.database.read { db in
+                try CaseRates.total(db, scopePath: path, firstMonth: month, lastMonth: month, now: w.time.seconds).reported
+            }
+        }
+        #expect(try reported(in: w.app.community.path) == 2, "the merged duplicate is left out")
+        // The estate holding the worker's grid moves to the other community: its cases follow.
+        try w.app.database.write { db in _ = try Grids.move(db, w.app.estate.id, to: w.app.otherCommunity.id, by: .system) }
+        try expectSumsMatchTheCases(w)
+        #expect(try reported(in: w.app.community.path) == 0)
+        #expect(try reported(in: w.app.otherCommunity.path) == 2)
+        #expect(!(try w.staff.get("/cases?view=all").text.contains("#\(a) ")), "no longer in the old community's list")
     }
 
     // MARK: - Refusals write nothing

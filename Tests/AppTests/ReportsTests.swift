@@ -36,6 +36,10 @@ struct ReportFixture {
     func day(_ d: Int, _ period: ReportPeriod? = nil) -> String { (period ?? month).text + String(format: "-%02d", d) }
     /// Noon in Beijing (04:00 UTC) on day `d`, plus `hours`.
     func at(_ d: Int, hour: Int = 4, _ period: ReportPeriod? = nil) -> String { day(d, period) + String(format: "T%02d:00:00.000Z", hour) }
+    /// Noon in Beijing on day `d` in seconds since 1970 (the cases' clock columns).
+    func seconds(_ d: Int, _ period: ReportPeriod? = nil) -> Int64 {
+        Int64(ChinaDate.startOfDay(day(d, period))!.timeIntervalSince1970) + 12 * 3600
+    }
 
     private mutating func fill() throws {
         let a = app.building.id, b = buildingB.id
@@ -177,6 +181,41 @@ struct ReportFixture {
             try credit("R1", 10, "activity", "t:1", on: 2)
             try credit("R1", -5, "redeem", "t:2", on: 7)
             try credit("R2", 20, "wish", "t:3", on: 6)
+
+            // Cases (诉求): K1 (A, 环境 30 min / 72 h) accepted after 10 min, resolved in 10 h by
+            // the deadline, satisfied, closed; K2 (B, 安全隐患 10 min / 24 h) accepted after 20 min
+            // (late), resolved late after 100,000 s, 基本满意; K3 (A) accepted after 5 min, its
+            // deadline on day 22 passed unresolved; K4 (B) never accepted (response overdue);
+            // K5 (A) a merged duplicate; K6 (A) in the prior month, resolved.
+            let unitPath = "/\(m.app.upperUnit)/\(m.app.unit)/"
+            func caseRow(_ grid: Grid, category: Int, targets: (Int, Int), status: String, reported: Int64, prior: Bool = false,
+                         accepted: Int64? = nil, deadline: Int64? = nil, resolved: Int64? = nil, resolution: Int64? = nil,
+                         inTime: Int? = nil, satisfaction: String? = nil, merged: Int64? = nil) throws -> Int64 {
+                let assigned = accepted != nil && status != "accepted"
+                try db.execute(sql: """
+                    INSERT INTO cases (category_id, description, grid_id, grid_path, source, status, response_target, resolution_target,
+                                       reported_at, month, accepted_at, response_seconds, deadline, resolved_at, resolution_seconds,
+                                       resolved_in_time, satisfaction, due_at, unit_id, unit_path, merged_into_id, updated_at)
+                    VALUES (?, '路灯不亮', ?, ?, 'grid', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '2026-01-01T00:00:00.000Z')
+                    """, arguments: [category, grid.id, grid.path, status, targets.0, targets.1, reported, (prior ? m.prior : m.month).text,
+                                     accepted, accepted.map { $0 - reported }, deadline, resolved, resolution, inTime, satisfaction,
+                                     status == "reported" ? reported + Int64(targets.0) : (resolved == nil && merged == nil ? deadline : nil),
+                                     assigned ? m.app.unit : nil, assigned ? unitPath : nil, merged])
+                return db.lastInsertedRowID
+            }
+            let k1 = try caseRow(gridA, category: 1, targets: (1800, 259_200), status: "closed", reported: m.seconds(2),
+                                 accepted: m.seconds(2) + 600, deadline: m.seconds(5), resolved: m.seconds(2) + 600 + 36_000,
+                                 resolution: 36_000, inTime: 1, satisfaction: "satisfied")
+            _ = try caseRow(m.buildingB, category: 4, targets: (600, 86_400), status: "visited", reported: m.seconds(5),
+                            accepted: m.seconds(5) + 1200, deadline: m.seconds(6), resolved: m.seconds(5) + 1200 + 100_000,
+                            resolution: 100_000, inTime: 0, satisfaction: "basic")
+            _ = try caseRow(gridA, category: 1, targets: (1800, 259_200), status: "in_progress", reported: m.seconds(19),
+                            accepted: m.seconds(19) + 300, deadline: m.seconds(22))
+            _ = try caseRow(m.buildingB, category: 1, targets: (1800, 259_200), status: "reported", reported: m.seconds(10))
+            _ = try caseRow(gridA, category: 1, targets: (1800, 259_200), status: "merged", reported: m.seconds(3), merged: k1)
+            _ = try caseRow(gridA, category: 1, targets: (1800, 259_200), status: "resolved", reported: m.seconds(3, m.prior), prior: true,
+                            accepted: m.seconds(3, m.prior) + 60, deadline: m.seconds(6, m.prior), resolved: m.seconds(4, m.prior),
+                            resolution: 3600, inTime: 1)
         }
         self.residents = residents
         self.members = members
@@ -263,18 +302,36 @@ struct ReportFixture {
         expect("积分/党员积分·树形象/合计", "0")
         expect("积分/获得爱心积分/合计", "30")
         expect("积分/兑换爱心积分/合计", "5")
-        #expect(csv.keys.allSatisfy { !$0.hasPrefix("诉求") }, "no cases section without the cases module")
+        // Cases: K1–K4 count (K5 merged); in time K1, K3; resolved K1, K2 (K1 by the deadline);
+        // response due K1–K3 accepted and K4 past its response target; followed up K1, K2.
+        expect("诉求办理/反映诉求/合计", "4")
+        expect("诉求办理/反映诉求/阳光小区", "2")
+        expect("诉求办理/反映诉求/月亮小区", "2")
+        expect("诉求办理/及时受理/合计", "2")
+        expect("诉求办理/及时受理/月亮小区", "0")
+        expect("诉求办理/按期办结/合计", "1")
+        expect("诉求办理/办结/合计", "2")
+        expect("诉求办理/响应及时率（%）/合计", "50.0")
+        expect("诉求办理/按期办结率（%）/合计", "50.0")
+        expect("诉求办理/办结率（%）/合计", "50.0")
+        expect("诉求办理/满意率（%）/合计", "100.0")
+        expect("诉求办理/平均响应（分钟）/合计", "11.7")
+        expect("诉求办理/平均办理（小时）/合计", "18.9")
+        expect("诉求办理/月末超时工单/合计", "2")
 
         // The page: the sections, the change against the prior month, the ranking, the charts.
         let page = try coordinator.get("/reports/monthly?" + q)
         #expect(page.status == 200)
         let html = page.text
-        for heading in ["一、居民", "二、党员队伍", "三、志愿服务", "四、微心愿", "五、积分", "分网格主要指标", "微心愿近 12 个月走势"] {
+        for heading in ["一、居民", "二、党员队伍", "三、志愿服务", "四、微心愿", "五、积分", "六、诉求办理", "分网格主要指标", "微心愿近 12 个月走势",
+                        "诉求办理近 12 个月走势", "按诉求类别", "按承办部门", "月末超时未办结的工单"] {
             #expect(html.contains(heading), "page lacks \(heading)")
         }
         // Prior month: one activity held (in B), 10 card points; the change is written out.
         #expect(html.contains("<td>志愿服务</td><td>开展活动</td><td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">持平</td>"))
         #expect(html.contains("<td>积分</td><td>党员积分</td><td class=\"num\">15</td><td class=\"num\">10</td><td class=\"num\">+5</td>"))
+        #expect(html.contains("<td>诉求办理</td><td>反映诉求</td><td class=\"num\">4</td><td class=\"num\">1</td><td class=\"num\">+3</td>"))
+        #expect(html.contains("超时 "), "the overdue list says by how long")
         #expect(html.contains("<td class=\"num\">1</td><td>赵四</td><td>—</td><td class=\"num\">13</td>"), "R4 leads the ranking with 13")
         #expect(html.contains("<td class=\"num\">2</td><td>张一</td><td>—</td><td class=\"num\">12</td>"))
         #expect(html.components(separatedBy: "<svg class=\"chart\"").count - 1 >= 5, "bars per section and the trend line")

@@ -101,6 +101,11 @@ def run(args):
     check("every page carries its number", not missing_number, f"missing on pages {missing_number}")
     all_text = "\n".join(texts)
     check("the chart labels are text in the PDF (the SVG rendered)", "近 12 个月走势" in all_text and "本月" in all_text)
+    sections = ["一、居民", "二、党员队伍", "三、志愿服务", "四、微心愿", "五、积分", "六、诉求办理"]
+    check("every section is printed, cases included", all(s in all_text for s in sections),
+          str([s for s in sections if s not in all_text]))
+    check("the cases' tables and trend are printed", all(t in all_text for t in ["按诉求类别", "按承办部门", "月末超时未办结的工单",
+                                                                                 "诉求办理近 12 个月走势"]))
 
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-r", "80", "-png", path, os.path.join(tmp, "page")], check=True)

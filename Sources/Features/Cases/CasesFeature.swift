@@ -67,7 +67,17 @@ public enum CasesFeature {
             "GET /case-categories": admins,
             "POST /case-categories": admins,
             "POST /case-categories/:id": admins,
-        ])
+        ],
+        reportSections: CasesReport.sections)
+
+    /// The statements the county-wide rates page runs for `month` (`jinlin report-sql
+    /// --cases-rates`; the cases benchmark runs them in sqlite3).
+    public static func ratesSQL(_ env: AppEnvironment, month: String) throws -> [String] {
+        let now = Int64(env.clock.now.timeIntervalSince1970)
+        return try StatementLog.tracing(env.database) { db in
+            _ = try CaseRatesPages.aggregate(db, scopePath: nil, unitPath: nil, month: month, now: now)
+        }
+    }
 
     public static func register(_ routes: inout AppRoutes) {
         let upload = RouteOptions(bodyLimit: uploadLimit, offload: true)

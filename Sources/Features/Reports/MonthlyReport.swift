@@ -104,7 +104,8 @@ enum ReportBuilder {
                       trace: (@Sendable (String) -> Void)? = nil) throws -> MonthlyReport {
         let contributions = registry.reportSections
         for contribution in contributions { try contribution.prepare?(database) }
-        let generatedAt = Timestamp.string(from: database.clock.now)
+        let now = database.clock.now
+        let generatedAt = Timestamp.string(from: now)
         return try database.read { db in
             if let trace {
                 db.trace(options: .statement) { event in
@@ -112,8 +113,8 @@ enum ReportBuilder {
                 }
             }
             defer { if trace != nil { db.trace(options: [], nil) } }
-            let sections = try compute(db, contributions, ReportQuery(period: period, scope: scope))
-            let before = try compute(db, contributions, ReportQuery(period: period.previous, scope: scope, detail: false))
+            let sections = try compute(db, contributions, ReportQuery(period: period, scope: scope, now: now))
+            let before = try compute(db, contributions, ReportQuery(period: period.previous, scope: scope, detail: false, now: now))
             var previous: [String: Double] = [:]
             for section in before { for figure in section.totals where figure.main { previous[MonthlyReport.Section.key(section.id, figure.item)] = figure.value } }
             let months = period.trailing(trendMonths)

@@ -55,13 +55,3 @@ extension ReportsFeature {
         init(_ description: String) { self.description = description }
     }
 }
-
-import Foundation
-
-/// Collects traced statements (the trace closure is `@Sendable`).
-final class StatementLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var statements: [String] = []
-    func append(_ sql: String) { lock.withLock { statements.append(sql) } }
-    var all: [String] { lock.withLock { statements } }
-}

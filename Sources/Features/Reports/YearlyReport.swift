@@ -26,7 +26,7 @@ enum YearlyReport {
                 if let gridID = scope.gridID, let frozen = try ReportArchive.current(db, gridID: gridID, month: month.text)?.report {
                     return (frozen.sections, true)
                 }
-                return (try ReportBuilder.compute(db, contributions, ReportQuery(period: month, scope: scope, detail: false)), false)
+                return (try ReportBuilder.compute(db, contributions, ReportQuery(period: month, scope: scope, detail: false, now: ctx.clock.now)), false)
             }
         }
         return Summary(scopeName: scope.name, year: year, months: months, reports: reports)
