@@ -8,7 +8,8 @@ import Storage
 /// account for each unit, default units for the categories, and about one case for every five
 /// residents over the last 18 months in every state — most accepted well within 30 minutes and
 /// resolved within 72 hours, some late, some paused, escalated or reopened, a few merged, and
-/// the last days' cases still open. Runs once.
+/// the last days' cases still open — each with the timeline its steps would have written (who
+/// and when; the unit's handler for the unit's steps). Runs once.
 public struct DemoCases: Sendable {
     public var seed: UInt64
     public var today: ChinaDay
@@ -37,6 +38,7 @@ public struct DemoCases: Sendable {
             guard try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") == 0,
                   try Int.fetchOne(db, sql: "SELECT count(*) FROM units") == 0 else { return result }
             var rng = SplitMix64(seed: seed, stream: "cases")
+            var handlers: [Int64: Int64] = [:]
             func unit(_ name: String, _ kind: String, parent: (id: Int64, path: String)?) throws -> (id: Int64, path: String) {
                 try db.execute(sql: "INSERT INTO units (parent_id, name, kind, path, created_at) VALUES (?, ?, ?, '/0/', \(Timestamp.nowSQL))",
                                arguments: [parent?.id, name, kind])
@@ -47,6 +49,7 @@ public struct DemoCases: Sendable {
                     INSERT INTO users (username, display_name, password_hash, role, scope_unit_id, must_change_password)
                     VALUES (?, ?, ?, 'unit_handler', ?, 0)
                     """, arguments: ["unit\(id)", name + "办理人", passwordHash, id])
+                handlers[id] = db.lastInsertedRowID
                 result.units += 1
                 result.handlers += 1
                 return (id, path)
@@ -63,6 +66,10 @@ public struct DemoCases: Sendable {
             let end = Int64((ChinaDate.startOfDay(today.stored) ?? database.clock.now).timeIntervalSince1970) + 12 * 3600
             let now = min(end, Int64(database.clock.now.timeIntervalSince1970))
             var nextID: Int64 = 1
+            let timeline = try db.makeStatement(sql: """
+                INSERT INTO timeline_events (entity_type, entity_id, from_state, to_state, action, user_id, note, at)
+                VALUES ('case', ?, ?, ?, ?, ?, ?, ?)
+                """)
             for communityID in communities {
                 guard let community = try Row.fetchOne(db, sql: "SELECT path, name FROM grids WHERE id = ?", arguments: [communityID]) else { continue }
                 let name: String = community["name"]
@@ -72,6 +79,10 @@ public struct DemoCases: Sendable {
                 let reporters = try Int64.fetchAll(db, sql: """
                     SELECT u.id FROM users u JOIN grids g ON g.id = u.scope_grid_id
                     WHERE u.role IN ('grid_worker', 'staff') AND g.path >= ? AND g.path < ?
+                    """, arguments: [range.lower, range.upper])
+                let staff = try Int64.fetchOne(db, sql: """
+                    SELECT u.id FROM users u JOIN grids g ON g.id = u.scope_grid_id
+                    WHERE u.role = 'staff' AND g.path >= ? AND g.path < ? ORDER BY u.id
                     """, arguments: [range.lower, range.upper])
                 let anchors = try Row.fetchAll(db, sql: """
                     SELECT r.id, r.building_id, g.path FROM residents r JOIN grids g ON g.id = r.building_id
@@ -125,6 +136,7 @@ public struct DemoCases: Sendable {
                     let warnAt: Int64? = status == "reported" ? reported + responseTarget * 4 / 5 : isAccepted ? deadline - resolutionTarget / 5 : nil
                     let clockSeconds: Int64 = isResolved ? resolution : isAccepted ? max(0, now - accepted - pausedSeconds) : 0
                     let descriptions = Self.descriptions[category] ?? ["问题反映"]
+                    let reporter = rng.element(of: reporters)
                     try db.execute(sql: """
                         INSERT INTO cases (id, category_id, description, location, grid_id, grid_path, resident_id, reporter_id, source, status,
                                            unit_id, unit_path, urgent, response_target, resolution_target, reported_at, month, accepted_at,
@@ -135,7 +147,7 @@ public struct DemoCases: Sendable {
                         """, arguments: [
                             nextID, category, rng.element(of: descriptions) ?? "问题反映", "\(rng.int(in: 1...30))号楼附近",
                             anchor["building_id"] as Int64, anchor["path"] as String, rng.below(3) == 0 ? anchor["id"] as Int64 : nil,
-                            rng.element(of: reporters), rng.below(4) == 0 ? "resident" : rng.below(3) == 0 ? "phone" : "grid", status,
+                            reporter, rng.below(4) == 0 ? "resident" : rng.below(3) == 0 ? "phone" : "grid", status,
                             hasUnit ? unitRef.id : nil, hasUnit ? unitRef.path : nil, urgent ? 1 : 0, responseTarget, resolutionTarget,
                             reported, month, isAccepted ? accepted : nil, isAccepted ? response : nil, isAccepted ? deadline : nil,
                             hasUnit ? deadline - pausedSeconds : nil, dueAt, warnAt, clockSeconds,
@@ -145,6 +157,45 @@ public struct DemoCases: Sendable {
                             status == "closed" ? resolvedAt + 3 * 86_400 : nil, merged ? Int64(rng.int(in: 1...Int(nextID - 1))) : nil,
                             reopened && (isResolved || status == "in_progress") ? 1 : 0, escalated && hasUnit ? 1 : 0,
                         ])
+                    // The timeline the store would have written, at the times above.
+                    var events: [(from: String, to: String, action: String, at: Int64, user: Int64?, note: String?)] = [
+                        ("reported", "reported", "case.report", reported, nil, nil),
+                    ]
+                    if merged {
+                        events.append(("reported", "merged", "case.merge", reported + 900, staff, "与已反映的问题重复"))
+                    }
+                    if isAccepted { events.append(("reported", "accepted", "case.accept", accepted, staff, nil)) }
+                    var step = accepted
+                    let handler = handlers[unitRef.id]
+                    if hasUnit {
+                        events.append(("accepted", "assigned", "case.assign", accepted + 300, staff, nil))
+                        events.append(("assigned", "in_progress", "case.unit_accept", accepted + 900, handler, nil))
+                        step = accepted + 900
+                        if escalated {
+                            events.append(("in_progress", "assigned", "case.escalate", step + 3600, handler, "需要上级部门协调"))
+                            events.append(("assigned", "in_progress", "case.unit_accept", step + 5400, handler, nil))
+                            step += 5400
+                        }
+                        if pausedSeconds > 0 {
+                            events.append(("in_progress", "paused", "case.pause", step + 1800, handler, "等待居民补充材料"))
+                            events.append(("paused", "in_progress", "case.resume", step + 1800 + pausedSeconds, handler, nil))
+                        }
+                        if reopened {
+                            let first = resolvedAt - 86_400
+                            events.append(("in_progress", "resolved", "case.resolve", first, handler, "已处理"))
+                            events.append(("resolved", "in_progress", "case.reopen", first + 43_200, staff, "不满意：问题仍未解决"))
+                        }
+                        if isResolved { events.append(("in_progress", "resolved", "case.resolve", resolvedAt, handler, "已处理完毕")) }
+                        if visited {
+                            events.append(("resolved", "visited", "case.visit", resolvedAt + 86_400, staff,
+                                           satisfaction == "satisfied" ? "满意" : "基本满意"))
+                        }
+                        if status == "closed" { events.append(("visited", "closed", "case.close", resolvedAt + 3 * 86_400, staff, nil)) }
+                    }
+                    for event in events where event.at <= now {
+                        try timeline.execute(arguments: [nextID, event.from, event.to, event.action, event.action == "case.report" ? reporter : event.user,
+                                                         event.note, Timestamp.string(from: Date(timeIntervalSince1970: TimeInterval(event.at)))])
+                    }
                     nextID += 1
                     result.cases += 1
                 }
