@@ -12,10 +12,11 @@ struct CreateUser: ParsableCommand {
         commandName: "create-user",
         abstract: "Create an account (创建账号).",
         discussion: """
-            Roles: admin, staff, grid_worker, coordinator, member, resident (or their Chinese names: \
-            系统管理员, 社区工作人员, 网格员, 党建指导员, 党员, 居民). Every role but admin needs a scope: \
-            a grid node given by --scope-grid-id or --scope-code. Without --password a random one is \
-            printed once and must be changed at first sign-in.
+            Roles: admin, staff, grid_worker, coordinator, member, resident, unit_handler (or their Chinese \
+            names: 系统管理员, 社区工作人员, 网格员, 党建指导员, 党员, 居民, 部门办理人). Every role but admin \
+            needs a scope: a grid node given by --scope-grid-id or --scope-code; a unit handler a unit \
+            given by --scope-unit-id. Without --password a random one is printed once and must be \
+            changed at first sign-in.
             """)
 
     @OptionGroup var common: CommonOptions
@@ -26,7 +27,7 @@ struct CreateUser: ParsableCommand {
     @Option(help: "The person's name as shown in the UI.")
     var displayName: String
 
-    @Option(help: "admin, staff, grid_worker, coordinator, member or resident.")
+    @Option(help: "admin, staff, grid_worker, coordinator, member, resident or unit_handler.")
     var role: String
 
     @Option(help: "Id of the grid node the account is confined to.")
@@ -34,6 +35,9 @@ struct CreateUser: ParsableCommand {
 
     @Option(help: "Code of the grid node the account is confined to.")
     var scopeCode: String?
+
+    @Option(help: "Id of the unit (职能部门) a unit handler acts for.")
+    var scopeUnitId: Int64?
 
     @Option(help: "Initial password (at least 8 characters); default: a random one, printed once. Prefer --password-stdin: arguments are visible to other users of the machine.")
     var password: String?
@@ -55,7 +59,7 @@ struct CreateUser: ParsableCommand {
     func run() throws {
         guard let role = Self.parseRole(role) else {
             throw failure("""
-                未知角色“\(role)”。可选：admin（系统管理员）、staff（社区工作人员）、grid_worker（网格员）、coordinator（党建指导员）、member（党员）、resident（居民）
+                未知角色“\(role)”。可选：admin（系统管理员）、staff（社区工作人员）、grid_worker（网格员）、coordinator（党建指导员）、member（党员）、resident（居民）、unit_handler（部门办理人）
                 unknown role '\(role)'; expected one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))
                 """)
         }
@@ -92,10 +96,11 @@ struct CreateUser: ParsableCommand {
                 throw failure("找不到编码为“\(code)”的网格节点 / no grid node has the code '\(code)'")
             }
         }
-        if role == .admin && scopeID != nil {
+        if role == .admin && (scopeID != nil || scopeUnitId != nil) {
             printError("提示：系统管理员没有管辖范围，已忽略 --scope-* / note: admin accounts have no scope; ignoring the scope option")
             scopeID = nil
         }
+        let unitID = role == .admin ? nil : scopeUnitId
 
         let generated = given == nil
         let initialPassword = given ?? UserStore.generatePassword()
@@ -104,13 +109,14 @@ struct CreateUser: ParsableCommand {
         do {
             user = try users.create(
                 UserStore.NewUser(username: username, displayName: displayName, role: role, scopeGridID: scopeID,
-                                  password: initialPassword, mustChangePassword: generated || mustChangePassword),
+                                  scopeUnitID: unitID, password: initialPassword, mustChangePassword: generated || mustChangePassword),
                 by: AuditActor(userID: nil, name: "命令行 jinlin create-user"))
         } catch let errors as FieldErrors {
             var lines = ["未能创建账号 / account not created:"]
             for field in errors.errors.keys.sorted() {
                 var line = "  \(field): \(errors.errors[field] ?? "")"
                 if field == "scope_grid_id" { line += "（--scope-grid-id 或 --scope-code）" }
+                if field == "scope_unit_id" { line += "（--scope-unit-id）" }
                 lines.append(line)
             }
             throw failure(lines.joined(separator: "\n"))
@@ -120,7 +126,8 @@ struct CreateUser: ParsableCommand {
             ["用户名 username", user.username],
             ["姓名 name", user.displayName],
             ["角色 role", "\(user.role.displayName) (\(user.role.rawValue))"],
-            ["管辖范围 scope", user.scopeName.map { "\($0) (id \(user.scopeGridID ?? 0))" } ?? "全部 everything"],
+            ["管辖范围 scope", user.scopeName.map { "\($0) (id \(user.scopeGridID ?? 0))" }
+                ?? user.unitName.map { "\($0) (unit id \(user.scopeUnitID ?? 0))" } ?? "全部 everything"],
         ]
         if generated {
             rows.append(["初始密码 password", initialPassword])

@@ -107,6 +107,26 @@ import Testing
         let hasher = PasswordHasher()
         #expect(hasher.verify(generated, against: rows[0]["password_hash"]))
         #expect(hasher.verify("given-password-1", against: rows[1]["password_hash"]))
+
+        // A unit handler acts for a unit, not a grid node.
+        do {
+            let database = try AppDatabase(path: JinlinBinary.databasePath(data))
+            try database.write { db in
+                try db.execute(sql: "INSERT INTO units (id, name, kind, path, created_at) VALUES (7, '城管科', 'street_office', '/7/', \(Timestamp.nowSQL))")
+            }
+            try database.close()
+        }
+        let noUnit = try JinlinBinary.run(["create-user", "--username", "li", "--display-name", "李强", "--role", "unit_handler"] + common)
+        #expect(noUnit.status != 0, "\(noUnit)")
+        #expect(noUnit.stderr.contains("--scope-unit-id"), "\(noUnit)")
+        let handler = try JinlinBinary.run(["create-user", "--username", "li", "--display-name", "李强", "--role", "部门办理人",
+                                            "--scope-unit-id", "7"] + common)
+        #expect(handler.status == 0, "\(handler)")
+        #expect(handler.stdout.contains("城管科 (unit id 7)"), "\(handler)")
+        let unit = try JinlinBinary.openReadOnly(JinlinBinary.databasePath(data)).read { db in
+            try Row.fetchOne(db, sql: "SELECT role, scope_unit_id, scope_grid_id FROM users WHERE username = 'li'")
+        }
+        #expect(unit?["role"] as String? == "unit_handler" && unit?["scope_unit_id"] as Int64? == 7 && unit?["scope_grid_id"] as Int64? == nil)
     }
 
     /// The grid tree and accounts as text, to compare two databases.
