@@ -29,11 +29,13 @@ let package = Package(
         // System libraries
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+        // epoll, eventfd and timerfd for the server's event loops (Linux headers, always there).
+        .systemLibrary(name: "CEpoll"),
 
         // HTTP layer: messages and parser; sockets and connections; routing, forms, files.
         .target(name: "HTTPCore", dependencies: ["CZlib"]),
         .target(name: "HTTPServer", dependencies: [
-            "HTTPCore", .product(name: "Logging", package: "swift-log"),
+            "HTTPCore", "CEpoll", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Web", dependencies: [
             "HTTPCore", .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CEpoll
 import Dispatch
 import Logging
 import Synchronization
@@ -9,8 +10,9 @@ import HTTPCore
 /// One client connection: reads and parses requests, hands them to the application one at a
 /// time (pipelined requests wait their turn, so responses leave in order), writes responses.
 ///
-/// Invariant: every mutable property is read and written only on `loop.queue`. Dispatch source
-/// handlers are installed on that queue; work coming back from other threads hops onto it.
+/// Invariant: every mutable property is read and written only on its loop's thread. Readiness
+/// comes from the loop's epoll instance (`handle(events:)`); work coming back from other threads
+/// hops onto the loop with `EventLoop.execute`.
 final class HTTPConnection: @unchecked Sendable {
     enum Phase {
         /// Waiting for, or reading, a request head (`headStart` is 0 until its first byte).
@@ -35,11 +37,12 @@ final class HTTPConnection: @unchecked Sendable {
     /// Monotonic deadline for the current phase; 0 when none applies. Checked by the loop's sweep.
     private(set) var deadline: UInt64 = 0
 
-    private var readSource: (any DispatchSourceRead)?
-    private var writeSource: (any DispatchSourceWrite)?
+    /// The registration's stamp on this descriptor (see `EventLoop.register`).
+    private(set) var generation: UInt32 = 0
+    /// The events the loop waits for; nil while the descriptor is not watched at all.
+    private var interest: UInt32?
     private var readPaused = false
     private var writeArmed = false
-    private var pendingCancels = 0
     private var readEOF = false
 
     private var output: [UInt8] = []
@@ -78,41 +81,28 @@ final class HTTPConnection: @unchecked Sendable {
     // MARK: - Life cycle
 
     func open() {
-        loop.connections[ObjectIdentifier(self)] = self
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: loop.queue)
-        source.setEventHandler { [self] in onReadable() }
-        source.setCancelHandler { [self] in sourceCancelled() }
-        pendingCancels += 1
-        readSource = source
+        let events = UInt32(EPOLLIN.rawValue)
+        generation = loop.register(self, events: events)
+        interest = events
         idleSince = monotonicNanos()
         refreshDeadline()
-        source.resume()
         if loop.shuttingDown { close() }
     }
 
-    /// Closes at once, dropping anything unsent. The descriptor is closed after every source on
-    /// it has been cancelled (closing earlier could hand a reused descriptor to a live source).
+    /// Closes at once, dropping anything unsent. The descriptor leaves the epoll set before it
+    /// is closed, and a stale event for its number carries an old generation.
     func close() {
         guard phase != .closed else { return }
         phase = .closed
         deadline = 0
-        loop.connections[ObjectIdentifier(self)] = nil
-        if let source = readSource {
-            if readPaused { source.resume() }
-            source.cancel()
-            readSource = nil
-        }
-        if let source = writeSource {
-            if !writeArmed { source.resume() }
-            source.cancel()
-            writeSource = nil
-        }
+        loop.forget(self)
+        interest = nil
         streamWaiter?.signal()
         streamWaiter = nil
         spool?.remove()
         spool = nil
         server.openConnections.subtract(1, ordering: .relaxed)
-        if pendingCancels == 0 { Glibc.close(fd) }
+        Glibc.close(fd)
     }
 
     /// Closes with a reset: for a client that stopped reading, so the kernel does not keep our
@@ -125,9 +115,33 @@ final class HTTPConnection: @unchecked Sendable {
         close()
     }
 
-    private func sourceCancelled() {
-        pendingCancels -= 1
-        if pendingCancels == 0 && phase == .closed { Glibc.close(fd) }
+    // MARK: - Readiness
+
+    /// What the loop's epoll reported for this descriptor.
+    func handle(events: UInt32) {
+        let trouble = events & UInt32(EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0
+        if events & UInt32(EPOLLIN.rawValue) != 0 || (trouble && !readPaused) { onReadable() }
+        guard phase != .closed else { return }
+        if events & UInt32(EPOLLOUT.rawValue) != 0 || (trouble && writeArmed) { onWritable() }
+        guard phase != .closed else { return }
+        if trouble && readPaused && !writeArmed {
+            // Nothing is awaited on the descriptor (a handler has the request), but a hang-up
+            // would be reported again and again: stop watching until there is.
+            loop.unwatch(fd)
+            interest = nil
+        }
+    }
+
+    /// Tells the loop which events to wait for: input unless reading is paused, output while
+    /// some is queued.
+    private func updateInterest() {
+        guard phase != .closed else { return }
+        var events: UInt32 = 0
+        if !readPaused { events |= UInt32(EPOLLIN.rawValue) }
+        if writeArmed { events |= UInt32(EPOLLOUT.rawValue) }
+        guard events != interest else { return }
+        interest = events
+        loop.modify(self, events: events)
     }
 
     func serverShuttingDown() {
@@ -213,15 +227,15 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func pauseReading() {
-        guard !readPaused, let source = readSource else { return }
+        guard !readPaused else { return }
         readPaused = true
-        source.suspend()
+        updateInterest()
     }
 
     private func resumeReading() {
-        guard readPaused, !readEOF, let source = readSource else { return }
+        guard readPaused, !readEOF else { return }
         readPaused = false
-        source.resume()
+        updateInterest()
     }
 
     /// Pulls parser events and acts on them until more input is needed or a response is pending.
@@ -435,17 +449,17 @@ final class HTTPConnection: @unchecked Sendable {
         phase = .streaming
         refreshDeadline()
         let writer = StreamWriter(connection: self, chunked: chunked)
-        let queue = loop.queue
+        let loop = self.loop
         WorkerPool.shared.run { [self] in
             do {
                 try producer(writer)
-                queue.async { [self] in
+                loop.execute { [self] in
                     if chunked { send(Array("0\r\n\r\n".utf8)) }
                     completeResponse(keep: keep)
                     processInput()
                 }
             } catch {
-                queue.async { [self] in
+                loop.execute { [self] in
                     if !(error is HTTPConnectionGone) {
                         server.logger.error("streamed response failed: \(error)")
                     }
@@ -456,7 +470,7 @@ final class HTTPConnection: @unchecked Sendable {
         }
     }
 
-    /// Called by the streaming writer on the loop queue. Returns nil when the connection is gone,
+    /// Called by the streaming writer on the loop's thread. Returns nil when the connection is gone,
     /// otherwise a semaphore to wait on when the client is behind.
     fileprivate func streamSend(_ bytes: [UInt8]) -> (gone: Bool, wait: DispatchSemaphore?) {
         guard phase == .streaming else { return (true, nil) }
@@ -540,15 +554,8 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func armWrite() {
         guard !writeArmed else { return }
-        if writeSource == nil {
-            let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: loop.queue)
-            source.setEventHandler { [self] in onWritable() }
-            source.setCancelHandler { [self] in sourceCancelled() }
-            pendingCancels += 1
-            writeSource = source
-        }
         writeArmed = true
-        writeSource?.resume()
+        updateInterest()
     }
 
     private func onWritable() {
@@ -572,9 +579,9 @@ final class HTTPConnection: @unchecked Sendable {
         }
         if output.capacity > 256 * 1024 { output = [] } else { output.removeAll(keepingCapacity: true) }
         outputOffset = 0
-        if writeArmed, let source = writeSource {
+        if writeArmed {
             writeArmed = false
-            source.suspend()
+            updateInterest()
         }
         if let waiter = streamWaiter {
             streamWaiter = nil
@@ -599,7 +606,7 @@ final class HTTPConnection: @unchecked Sendable {
 }
 
 /// Carries a response out of a handler: kept for the caller when the handler answered at once,
-/// or handed over to the connection's queue when it answered later from another thread.
+/// or handed over to the connection's loop when it answered later from another thread.
 final class ResponseSlot: Sendable {
     private let state = Mutex<(synchronous: Bool, response: HTTPResponse?)>((true, nil))
     private let connection: HTTPConnection
@@ -609,7 +616,7 @@ final class ResponseSlot: Sendable {
     }
 
     /// Stores the response for the synchronous path, or, once that has ended, finishes it on the
-    /// connection's queue.
+    /// connection's loop.
     func deliver(_ response: HTTPResponse) {
         let stored = state.withLock {
             guard $0.synchronous else { return false }
@@ -618,7 +625,7 @@ final class ResponseSlot: Sendable {
         }
         if stored { return }
         let connection = self.connection
-        connection.loop.queue.async {
+        connection.loop.execute {
             connection.finishResponse(response)
             connection.processInput()
         }
@@ -634,7 +641,7 @@ final class ResponseSlot: Sendable {
 
 /// Writes a streamed body into its connection, waiting while the client is behind.
 final class StreamWriter: HTTPBodyWriter, @unchecked Sendable {
-    // `connection` is only touched through its queue.
+    // `connection` is only touched on its loop's thread.
     private let connection: HTTPConnection
     private let chunked: Bool
 
@@ -655,8 +662,8 @@ final class StreamWriter: HTTPBodyWriter, @unchecked Sendable {
         } else {
             framed = bytes
         }
-        let connection = self.connection
-        let result = connection.loop.queue.sync { connection.streamSend(framed) }
+        let connection = self.connection, bytes = framed
+        let result = connection.loop.executeAndWait { connection.streamSend(bytes) }
         if result.gone { throw HTTPConnectionGone() }
         result.wait?.wait()
     }

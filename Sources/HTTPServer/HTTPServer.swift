@@ -6,11 +6,14 @@ import Logging
 import Synchronization
 import HTTPCore
 
-/// An HTTP/1.1 server on non-blocking sockets and Dispatch sources.
+/// An HTTP/1.1 server on non-blocking sockets and epoll event loops.
 ///
-/// Connections are spread round-robin over a few serial "loop" queues; a connection's state is
-/// only ever touched on its loop's queue. Idle connections cost a descriptor and a small object,
-/// never a thread.
+/// `max(2, cores)` loops each wait on their own epoll instance (`EventLoop`); every loop also
+/// waits on the listening socket, and the loop the kernel wakes accepts the connection and owns
+/// it from then on: a connection's state is only ever touched on its loop's thread. Idle
+/// connections cost a descriptor and a small object, never a thread or a timer. Work that leaves
+/// a loop (an offloaded handler, a streamed body) runs on `WorkerPool.shared` and hands its
+/// result back through the loop's eventfd.
 public final class HTTPServer: Sendable {
     public let configuration: ServerConfiguration
     let handler: any HTTPHandler
@@ -18,7 +21,6 @@ public final class HTTPServer: Sendable {
     let accessLogger: Logger?
 
     private let loops: [EventLoop]
-    private let acceptQueue = DispatchQueue(label: "jinlin.http.accept")
     private let state = Mutex(ServerState())
     let openConnections = Atomic<Int>(0)
     private let stopped = DispatchSemaphore(value: 0)
@@ -26,8 +28,8 @@ public final class HTTPServer: Sendable {
     struct ServerState: ~Copyable {
         var listener: Int32 = -1
         var port = 0
-        var acceptSource: AcceptSource?
-        var nextLoop = 0
+        /// Loops still waiting on the listener; the last one to let go closes it.
+        var listening = 0
         var shuttingDown = false
         var running = false
     }
@@ -37,7 +39,11 @@ public final class HTTPServer: Sendable {
         self.handler = handler
         self.logger = logger
         self.accessLogger = configuration.accessLog ? (accessLogger ?? logger) : nil
-        self.loops = (0..<max(1, configuration.loopCount)).map { EventLoop(index: $0) }
+        // An epoll instance, an eventfd and a timerfd per loop: only descriptor exhaustion makes
+        // this fail, and a server without loops could not serve anyway.
+        self.loops = (0..<max(1, configuration.loopCount)).map { index in
+            do { return try EventLoop(index: index) } catch { fatalError("cannot create event loop \(index): \(error)") }
+        }
     }
 
     /// The bound port (useful when the configuration asked for port 0).
@@ -47,22 +53,21 @@ public final class HTTPServer: Sendable {
     public func start() throws {
         signal(SIGPIPE, SIG_IGN)
         let fd = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
-        source.setEventHandler { [unowned self] in self.acceptPending(fd) }
-        source.setCancelHandler { close(fd) }
         state.withLock {
             $0.listener = fd
             $0.port = Socket.localPort(fd)
-            $0.acceptSource = AcceptSource(source: source)
+            $0.listening = loops.count
             $0.running = true
         }
-        for loop in loops { loop.startSweeping(server: self) }
-        source.resume()
+        for loop in loops { loop.start(server: self, listener: fd) }
         logger.info("listening on \(configuration.host):\(port)")
     }
 
-    private func acceptPending(_ listener: Int32) {
-        while let (fd, peer) = Socket.accept(listener) {
+    /// Accepts what is pending on `listener` for `loop` (on its thread). A few per wake-up, so
+    /// a burst of connections spreads over the loops instead of landing on the first one awake.
+    func acceptPending(_ listener: Int32, on loop: EventLoop) {
+        for _ in 0..<4 {
+            guard let (fd, peer) = Socket.accept(listener) else { return }
             if state.withLock({ $0.shuttingDown }) {
                 close(fd)
                 continue
@@ -76,29 +81,30 @@ public final class HTTPServer: Sendable {
                 continue
             }
             Socket.setNoDelay(fd)
-            let loop = state.withLock { s -> EventLoop in
-                let l = loops[s.nextLoop % loops.count]
-                s.nextLoop &+= 1
-                return l
-            }
-            let connection = HTTPConnection(fd: fd, peer: peer, loop: loop, server: self)
-            loop.queue.async { connection.open() }
+            HTTPConnection(fd: fd, peer: peer, loop: loop, server: self).open()
         }
     }
 
     /// Stops accepting, lets in-flight requests finish, closes idle connections. Safe to call
     /// more than once and from any thread (a signal handler's queue, a test).
     public func shutdown() {
-        let source: AcceptSource? = state.withLock {
-            if $0.shuttingDown { return nil }
+        let started: Bool = state.withLock {
+            if $0.shuttingDown || !$0.running { return false }
             $0.shuttingDown = true
-            return $0.acceptSource
+            return true
         }
-        guard let source else { return }
+        guard started else { return }
         logger.info("shutting down: no new connections, finishing in-flight requests")
-        source.source.cancel()
         for loop in loops {
-            loop.queue.async { loop.beginShutdown() }
+            loop.execute { [self] in
+                loop.unwatchListener()
+                let listener: Int32? = state.withLock {
+                    $0.listening -= 1
+                    return $0.listening == 0 ? $0.listener : nil
+                }
+                if let listener { close(listener) }
+                loop.beginShutdown()
+            }
         }
         let deadline = monotonicNanos() + nanos(configuration.shutdownTimeout)
         WorkerPool.shared.run { [self] in
@@ -107,9 +113,9 @@ public final class HTTPServer: Sendable {
             }
             if openConnections.load(ordering: .relaxed) > 0 {
                 logger.warning("shutdown timeout: closing \(openConnections.load(ordering: .relaxed)) connections")
-                for loop in loops { loop.queue.sync { loop.closeAll() } }
+                for loop in loops { loop.executeAndWait { loop.closeAll() } }
             }
-            for loop in loops { loop.queue.sync { loop.stopSweeping() } }
+            for loop in loops { loop.stop() }
             state.withLock { $0.running = false }
             stopped.signal()
         }
@@ -122,60 +128,4 @@ public final class HTTPServer: Sendable {
     }
 
     var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
-}
-
-/// The listening socket's source; only resumed once and cancelled once.
-struct AcceptSource: @unchecked Sendable {
-    let source: any DispatchSourceRead
-}
-
-/// A serial queue that owns a set of connections and sweeps their deadlines.
-final class EventLoop: @unchecked Sendable {
-    // Invariant: every property below is read and written only on `queue`.
-    let queue: DispatchQueue
-    var connections: [ObjectIdentifier: HTTPConnection] = [:]
-    var dateCache = DateCache()
-    /// One read buffer per loop: reads on this queue never overlap.
-    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-    /// Where access-log lines are assembled, reused so a line costs no buffer allocation.
-    var logScratch: [UInt8] = []
-    private var sweepTimer: (any DispatchSourceTimer)?
-    var shuttingDown = false
-
-    init(index: Int) {
-        queue = DispatchQueue(label: "jinlin.http.loop\(index)")
-    }
-
-    deinit { readBuffer.deallocate() }
-
-    func startSweeping(server: HTTPServer) {
-        queue.async { [self] in
-            let timer = DispatchSource.makeTimerSource(queue: queue)
-            timer.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250), leeway: .milliseconds(50))
-            timer.setEventHandler { [unowned self] in self.sweep() }
-            timer.resume()
-            sweepTimer = timer
-        }
-    }
-
-    func stopSweeping() {
-        sweepTimer?.cancel()
-        sweepTimer = nil
-    }
-
-    private func sweep() {
-        let now = monotonicNanos()
-        for connection in connections.values where connection.deadline != 0 && connection.deadline <= now {
-            connection.deadlinePassed()
-        }
-    }
-
-    func beginShutdown() {
-        shuttingDown = true
-        for connection in Array(connections.values) { connection.serverShuttingDown() }
-    }
-
-    func closeAll() {
-        for connection in Array(connections.values) { connection.close() }
-    }
 }
