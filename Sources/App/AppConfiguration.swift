@@ -14,6 +14,8 @@ public struct AppConfiguration: Sendable {
     public var trustProxy = false
     /// Send a Server-Timing header (session, query, render, total) with every page.
     public var serverTiming = false
+    /// Registers the benchmark's test-only routes (`/bench/sleep`); never in production.
+    public var benchRoutes = false
     /// How long a `/healthz` database check stands for (seconds).
     public var healthCheckInterval: Double = 1
     /// The time the application reads (tests fix it).

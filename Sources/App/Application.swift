@@ -73,10 +73,20 @@ public final class Application: Sendable {
 
         var routes = AppRoutes(env: env)
         let health = HealthCheck(interval: configuration.healthCheckInterval, clock: env.clock)
-        routes.get("/healthz", .anonymous) { ctx in
+        // A cached check that never waits: it runs on the event loop.
+        routes.get("/healthz", .anonymous, options: RouteOptions(inline: true)) { ctx in
             // Answers only when the database does; monitors polling it hard share one check a second.
             try health.check { _ = try ctx.database.read { db in try Int.fetchOne(db, sql: "SELECT 1") } }
             return HTTPResponse(text: "ok")
+        }
+        if configuration.benchRoutes {
+            // For the HTTP benchmark only (JINLIN_BENCH_ROUTES=1): a handler that blocks its
+            // thread for `ms` milliseconds, to show it does not hold up other connections.
+            routes.get("/bench/sleep", .anonymous) { ctx in
+                let ms = min(10_000, max(0, Int(ctx.query["ms"] ?? "") ?? 2000))
+                usleep(UInt32(ms) * 1000)
+                return HTTPResponse(text: "slept \(ms) ms")
+            }
         }
         for module in Self.modules { module.routes(&routes) }
         self.routeTable = routes.table

@@ -1,6 +1,7 @@
 import Dispatch
 import Logging
 import HTTPCore
+import Synchronization
 
 /// A request as handlers see it: the HTTP request, the route's parameters, and values that
 /// middleware attached (the signed-in user, the session).
@@ -58,16 +59,46 @@ public protocol Middleware: Sendable {
     func respond(to request: Request, next: (Request) throws -> HTTPResponse) throws -> HTTPResponse
 }
 
+/// Where a route's handler runs. The server's event loops must never wait on a handler that
+/// blocks, so by default a handler runs on the worker pool (`WorkerPool.shared`) and hands its
+/// response back to the loop. A GET or HEAD handler that has answered within
+/// `HandlerTiming.budget` `HandlerTiming.trustAfter` times in a row runs on the loop itself,
+/// saving two thread hand-overs, until one run takes longer: then it goes back to the pool.
 public struct RouteOptions: Sendable {
     /// Largest accepted body; nil means the router's default.
     public var bodyLimit: Int?
-    /// Run on a worker queue: for handlers that block (password hashing, exports, imports),
-    /// so they do not hold up the connections sharing the caller's queue.
+    /// Always on the worker pool: for handlers known to take long (password hashing, exports,
+    /// imports), which never earn the loop.
     public var offload: Bool
+    /// Always on the loop: for handlers that never wait (a cached health check).
+    public var inline: Bool
 
-    public init(bodyLimit: Int? = nil, offload: Bool = false) {
+    public init(bodyLimit: Int? = nil, offload: Bool = false, inline: Bool = false) {
         self.bodyLimit = bodyLimit
         self.offload = offload
+        self.inline = inline
+    }
+}
+
+/// How a route's handler has been answering lately: decides whether its next GET runs on the
+/// event loop (see `RouteOptions`).
+public final class HandlerTiming: Sendable {
+    /// A run longer than this (nanoseconds) sends the route back to the worker pool.
+    public static let budget: UInt64 = 2_000_000
+    /// Quick runs in a row before a route runs on the loop.
+    public static let trustAfter = 16
+    private let quickRuns = Atomic<Int>(0)
+
+    public init() {}
+
+    public var trusted: Bool { quickRuns.load(ordering: .relaxed) >= Self.trustAfter }
+
+    public func record(nanoseconds: UInt64) {
+        if nanoseconds > Self.budget {
+            quickRuns.store(0, ordering: .relaxed)
+        } else if quickRuns.load(ordering: .relaxed) < Self.trustAfter {
+            quickRuns.add(1, ordering: .relaxed)
+        }
     }
 }
 
@@ -82,6 +113,14 @@ public struct Route: Sendable {
     public let options: RouteOptions
     let segments: [Segment]
     let handler: Handler
+    public let timing = HandlerTiming()
+
+    /// Whether this request of the route runs on the worker pool.
+    public func runsOnPool(_ method: HTTPMethod) -> Bool {
+        if options.offload { return true }
+        if options.inline { return false }
+        return !((method == .get || method == .head) && timing.trusted)
+    }
 
     func match(_ path: [Substring]) -> [String: String]? {
         guard path.count == segments.count else { return nil }
@@ -278,11 +317,13 @@ public final class RouterHandler: HTTPHandler {
         var routed = Request(http: request)
         let endpoint: Handler
         var offload = false
+        var timing: HandlerTiming?
         switch resolution {
         case .found(let route, let parameters):
             routed.parameters = parameters
             endpoint = route.handler
-            offload = route.options.offload
+            offload = route.runsOnPool(request.head.method)
+            timing = route.options.offload || route.options.inline ? nil : route.timing
         case .methodNotAllowed(let allowed):
             let allow = allowed.map(\.rawValue).joined(separator: ", ")
             endpoint = { _ in throw HTTPError(.methodNotAllowed, nil, headers: HTTPHeaders([("Allow", allow)])) }
@@ -291,11 +332,20 @@ public final class RouterHandler: HTTPHandler {
         }
         if offload {
             let router = self.router
-            let request = routed
-            WorkerPool.shared.run { respond(Self.run(router, request, endpoint)) }
+            let request = routed, learning = timing
+            WorkerPool.shared.run { respond(Self.timed(learning, router, request, endpoint)) }
         } else {
-            respond(Self.run(router, routed, endpoint))
+            respond(Self.timed(timing, router, routed, endpoint))
         }
+    }
+
+    /// Runs the chain, recording how long it took in the route's timing (if it learns).
+    static func timed(_ timing: HandlerTiming?, _ router: Router, _ request: Request, _ endpoint: Handler) -> HTTPResponse {
+        guard let timing else { return run(router, request, endpoint) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let response = run(router, request, endpoint)
+        timing.record(nanoseconds: DispatchTime.now().uptimeNanoseconds &- start)
+        return response
     }
 
     static func run(_ router: Router, _ request: Request, _ endpoint: Handler) -> HTTPResponse {

@@ -43,6 +43,7 @@ struct Serve: ParsableCommand {
 
         var appConfig = try common.appConfiguration()
         appConfig.secureCookies = secureCookies || env["JINLIN_SECURE_COOKIES"] == "1"
+        appConfig.benchRoutes = env["JINLIN_BENCH_ROUTES"] == "1"
         appConfig.trustProxy = trustProxy || env["JINLIN_TRUST_PROXY"] == "1"
         appConfig.serverTiming = serverTiming || env["JINLIN_SERVER_TIMING"] == "1"
         let database = try Application.openDatabase(appConfig, logger: logger)

@@ -313,6 +313,49 @@ struct ServerTests {
         #expect(r?.status == 200)
         #expect(r?.header("allow")?.contains("GET") == true)
     }
+
+    /// Handlers run on the worker pool unless they have earned the loop: with one loop, four
+    /// requests to a handler that blocks for a second do not hold up a quick one.
+    @Test func aBlockingHandlerDoesNotStallItsLoop() throws {
+        let s = try TestServer(configure: { $0.loopCount = 1 }) { router in
+            router.add(.get, "/sleep") { _ in usleep(1_000_000); return HTTPResponse(text: "slept") }
+            router.add(.get, "/quick", options: RouteOptions(inline: true)) { _ in HTTPResponse(text: "quick") }
+        }
+        let sleepers = try (0..<4).map { _ in try s.client() }
+        for c in sleepers { c.send("GET /sleep HTTP/1.1\r\nHost: t\r\n\r\n") }
+        usleep(100_000)
+        let quick = try s.client()
+        var slowest = 0.0
+        for _ in 0..<20 {
+            let started = Date()
+            quick.send("GET /quick HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(quick.responses(1, timeout: 5).first?.text == "quick")
+            slowest = max(slowest, Date().timeIntervalSince(started))
+        }
+        #expect(slowest < 0.5, "a quick request waited \(Int(slowest * 1000)) ms behind the sleeping handlers")
+        for c in sleepers { #expect(c.responses(1, timeout: 5).first?.text == "slept") }
+    }
+
+    /// A GET handler earns the loop after `trustAfter` quick runs and loses it with one slow
+    /// run; other methods and handlers marked `offload` never earn it.
+    @Test func handlersEarnTheLoopByAnsweringQuickly() throws {
+        var router = Router()
+        router.add(.get, "/page") { _ in HTTPResponse(text: "page") }
+        router.add(.post, "/page") { _ in HTTPResponse(text: "posted") }
+        router.add(.get, "/export", options: RouteOptions(offload: true)) { _ in HTTPResponse(text: "csv") }
+        let page = try #require(router.routes.first { $0.method == .get && $0.pattern == "/page" })
+        let post = try #require(router.routes.first { $0.method == .post })
+        let export = try #require(router.routes.first { $0.pattern == "/export" })
+        #expect(page.runsOnPool(.get), "unknown handlers start on the pool")
+        for _ in 0..<HandlerTiming.trustAfter - 1 { page.timing.record(nanoseconds: 100_000) }
+        #expect(page.runsOnPool(.get))
+        page.timing.record(nanoseconds: HandlerTiming.budget)
+        #expect(!page.runsOnPool(.get) && !page.runsOnPool(.head), "trusted after \(HandlerTiming.trustAfter) quick runs")
+        page.timing.record(nanoseconds: HandlerTiming.budget + 1)
+        #expect(page.runsOnPool(.get), "one slow run sends it back to the pool")
+        for _ in 0..<100 { post.timing.record(nanoseconds: 1000); export.timing.record(nanoseconds: 1000) }
+        #expect(post.runsOnPool(.post) && export.runsOnPool(.get))
+    }
 }
 
 extension Array {
