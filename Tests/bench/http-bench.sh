@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # http-bench.sh: throughput, latency and memory benchmark of Jinlin's HTTP server,
-# measured against nginx serving the same files on the same machine.
+# measured against two peers serving the same files on the same machine: nginx, and a
+# minimal Hummingbird 2 (SwiftNIO) app, Tests/bench/peer (a package of its own, never a
+# dependency of the product).
 #
 # This is a BENCHMARK, not a test: it prints figures and the targets next to them,
 # and never fails because a figure misses a target. It exits non-zero only when it
@@ -13,23 +15,32 @@
 #
 # Environment:
 #   DURATION=15          seconds per wrk run in the comparison
-#   ROUNDS=3             rounds per target and server (alternating jinlin, nginx, ...)
+#   ROUNDS=3             rounds per target and server (alternating jinlin, hummingbird, nginx, ...)
 #   THREADS=2            wrk threads
 #   CONNECTIONS=64       wrk connections
-#   SKIP_BUILD=1         do not run `swift build -c release --product jinlin`
+#   SKIP_BUILD=1         do not run `swift build -c release --product jinlin`, nor build the peer
+#                        (`swift build -c release --package-path Tests/bench/peer`) if its binary exists
 #   RESULTS=FILE         also write the report to FILE (default: bench-results.txt in the temp dir)
 #   MEMCHECK_REQUESTS=1000000   requests driven at /healthz for the memory-growth check
 #   MEMCHECK_MAX_SECONDS=600    stop the memory-growth check after this long even if short of the count
-#   KEEP_LOGS=1          keep both servers' access logs (they reach hundreds of MB; deleted by default)
+#   KEEP_LOGS=1          keep jinlin's and nginx's access logs (they reach hundreds of MB; deleted by default)
 #
 # What is compared:
 #   /healthz                   a 2-byte "ok" body: measures the per-request cost of the server
 #   /bench/sample-20k.html     a 20,000-byte static file (Tests/bench/sample-20k.html, copied into
 #                              a serving root beside Public/ so the shipped Public/ lacks it)
-# Both servers write an access log to a file, as in production.
+# jinlin and nginx write an access log to a file, as in production. The Hummingbird peer
+# writes none (Hummingbird has no buffered file access log of its own, and its logger stays
+# at warning level: no per-request lines), which favours the peer slightly.
+#
+# Targets (printed next to the figures): /healthz >= 0.85x nginx and >= 1.2x Hummingbird
+# in req/s; the 20 KB file >= 0.75x nginx; jinlin's p99 under 10 ms at 64 connections.
+#
+# If nginx or the peer cannot be installed, built or started, the report says so and
+# compares what it has; only a jinlin that cannot run makes the script exit non-zero.
 #
 # Caveat: wrk runs on the same machine and competes for the same cores as the server
-# under test. The figures are therefore only meaningful as a ratio against nginx
+# under test. The figures are therefore only meaningful as ratios against the peers
 # measured under the very same conditions, which is why the rounds alternate.
 
 set -euo pipefail
@@ -49,7 +60,7 @@ WARMUP_REQUESTS=10000
 HEALTH_PATH=/healthz
 STATIC_PATH=/bench/sample-20k.html
 TARGETS=("$HEALTH_PATH" "$STATIC_PATH")
-SERVERS=(jinlin nginx)
+SERVERS=(jinlin) # the peers that start are added in 3: jinlin, hummingbird, nginx
 
 # Package root: two levels above this script (Tests/bench/http-bench.sh).
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -67,6 +78,9 @@ cd "$ROOT"
 
 JINLIN_PID=""
 NGINX_PID=""
+PEER_PID=""
+# Why a peer is missing from the comparison, if it is ("nginx: ..."); printed in the header.
+MISSING=()
 
 # ---------------------------------------------------------------------------
 # Output helpers: everything the report says goes to stdout and to $RESULTS.
@@ -77,7 +91,7 @@ sayf() { local fmt=$1; shift; printf "$fmt" "$@" | tee -a "$RESULTS"; }
 die() { say "ERROR: $*"; exit 1; }
 
 # ---------------------------------------------------------------------------
-# Cleanup: stop both servers whatever happens (normal end, error, Ctrl-C).
+# Cleanup: stop every server whatever happens (normal end, error, Ctrl-C).
 # ---------------------------------------------------------------------------
 
 stop_pid() { # stop_pid PID SIGNAL GRACE_SECONDS
@@ -95,8 +109,10 @@ stop_pid() { # stop_pid PID SIGNAL GRACE_SECONDS
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    # Jinlin shuts down gracefully on SIGTERM; nginx on SIGQUIT. Both get a bounded grace.
+    # Jinlin and the Hummingbird peer shut down gracefully on SIGTERM; nginx on SIGQUIT.
+    # Each gets a bounded grace.
     stop_pid "$JINLIN_PID" TERM 35
+    stop_pid "$PEER_PID" TERM 10
     stop_pid "$NGINX_PID" QUIT 10
     if [[ ${KEEP_LOGS:-0} != 1 ]]; then
         rm -f "$WORK/jinlin-access.log" "$WORK/nginx/logs/access.log"
@@ -121,14 +137,19 @@ apt_install() { # apt_install PACKAGE
 }
 
 command -v wrk >/dev/null || apt_install wrk
-# nginx lives in /usr/sbin, which is not on every user's PATH.
+command -v wrk >/dev/null || die "wrk not found after installing it"
+# nginx lives in /usr/sbin, which is not on every user's PATH. Without it, the comparison
+# goes on with the other servers.
 NGINX=$(command -v nginx || true)
 [[ -n $NGINX ]] || { [[ -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx; } || true
 if [[ -z $NGINX ]]; then
-    apt_install nginx-light
+    apt_install nginx-light || true
     NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 fi
-[[ -x $NGINX ]] || die "nginx not found after installing nginx-light"
+if [[ ! -x $NGINX ]]; then
+    MISSING+=("nginx: not found after installing nginx-light")
+    NGINX=""
+fi
 command -v timeout >/dev/null || die "coreutils 'timeout' is required"
 
 # ---------------------------------------------------------------------------
@@ -216,12 +237,27 @@ if [[ ${SKIP_BUILD:-0} != 1 ]]; then
         || { tail -n 30 "$WORK/build.log"; die "swift build failed"; }
 fi
 [[ -x $BIN ]] || die "$BIN not found (build it, or unset SKIP_BUILD)"
-# Both servers serve a copy of Public/ with the sample added; templates and migrations are linked.
+
+# The Hummingbird peer: its own package, its own .build (ignored by git, like its Package.resolved).
+PEER_PACKAGE="$ROOT/Tests/bench/peer"
+PEER_BIN="$PEER_PACKAGE/.build/release/bench-peer"
+if [[ ${SKIP_BUILD:-0} != 1 || ! -x $PEER_BIN ]]; then
+    echo "Building the Hummingbird peer (log: $WORK/peer-build.log) ..."
+    if ! swift build -c release --package-path "$PEER_PACKAGE" > "$WORK/peer-build.log" 2>&1; then
+        tail -n 30 "$WORK/peer-build.log"
+        MISSING+=("hummingbird: swift build of Tests/bench/peer failed (see $WORK/peer-build.log)")
+        PEER_BIN=""
+    fi
+fi
+[[ -z $PEER_BIN || -x $PEER_BIN ]] || { MISSING+=("hummingbird: $PEER_BIN not found"); PEER_BIN=""; }
+
+# Every server serves a copy of Public/ with the sample added. Templates and migrations are
+# copied too (under 1 MB): jinlin finds no template in a Templates/ that is a symbolic link.
 SERVE_ROOT="$WORK/root"
 mkdir -p "$SERVE_ROOT"
 cp -R "$ROOT/Public" "$SERVE_ROOT/Public"
-ln -s "$ROOT/Templates" "$SERVE_ROOT/Templates"
-ln -s "$ROOT/Migrations" "$SERVE_ROOT/Migrations"
+cp -R "$ROOT/Templates" "$SERVE_ROOT/Templates"
+cp -R "$ROOT/Migrations" "$SERVE_ROOT/Migrations"
 mkdir -p "$SERVE_ROOT/Public/bench"
 cp "$ROOT/Tests/bench/sample-20k.html" "$SERVE_ROOT/Public$STATIC_PATH"
 [[ -f $SERVE_ROOT/Public$STATIC_PATH ]] || die "missing Public$STATIC_PATH"
@@ -257,7 +293,9 @@ done
     || die "jinlin did not answer $HEALTH_PATH within 60 s"
 
 # ---------------------------------------------------------------------------
-# 3. Configure and start nginx on another free loopback port, same Public/ directory.
+# 3. Configure and start nginx on another free loopback port, same Public/ directory;
+#    then the Hummingbird peer on a third one. Either may be missing: the comparison goes
+#    on with the servers that answer.
 # ---------------------------------------------------------------------------
 
 mkdir -p "$WORK/nginx/logs" "$WORK/nginx/tmp"
@@ -265,7 +303,8 @@ mkdir -p "$WORK/nginx/logs" "$WORK/nginx/tmp"
 # Debian builds nginx with temp paths under /var/lib/nginx; point every temp path that
 # this build has into the temp dir so nginx also starts without root. A module built
 # --without-… rejects its directive, so only name the ones that exist.
-NGINX_V=$("$NGINX" -V 2>&1)
+NGINX_V=""
+[[ -z $NGINX ]] || NGINX_V=$("$NGINX" -V 2>&1 || true)
 TEMP_PATHS="client_body_temp_path $WORK/nginx/tmp/body;"
 for m in proxy fastcgi uwsgi scgi; do
     [[ $NGINX_V == *"--without-http_${m}_module"* ]] || TEMP_PATHS+=$'\n'"    ${m}_temp_path $WORK/nginx/tmp/$m;"
@@ -331,29 +370,60 @@ http {
 EOF
 }
 
+# Starts nginx on a free port: sets NGINX_PID and NGINX_PORT, or NGINX_WHY and returns 1.
+NGINX_WHY=""
+start_nginx() {
+    local attempt port i
+    for attempt in 1 2 3 4 5; do
+        port=$(free_port) || { NGINX_WHY="no free port found"; return 1; }
+        write_nginx_conf "$port"
+        : > "$WORK/nginx/logs/error.log"
+        "$NGINX" -e "$WORK/nginx/logs/error.log" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" \
+            > "$WORK/nginx/stdout.log" 2>&1 &
+        NGINX_PID=$!
+        for ((i = 0; i < 100; i++)); do # up to 10 s
+            kill -0 "$NGINX_PID" 2>/dev/null || break
+            [[ $(http_status "$port" "$HEALTH_PATH") == 200 ]] && { NGINX_PORT=$port; return 0; }
+            sleep 0.1
+        done
+        stop_pid "$NGINX_PID" QUIT 5
+        NGINX_PID=""
+        # A port taken between free_port and bind: try another one. Anything else: give up.
+        grep -q "Address already in use" "$WORK/nginx/logs/error.log" "$WORK/nginx/stdout.log" 2>/dev/null \
+            || { cat "$WORK/nginx/logs/error.log" "$WORK/nginx/stdout.log"; NGINX_WHY="failed to start"; return 1; }
+    done
+    NGINX_WHY="failed to start (ports in use)"
+    return 1
+}
+
 NGINX_PORT=""
-for attempt in 1 2 3 4 5; do
-    port=$(free_port) || die "no free port found"
-    write_nginx_conf "$port"
-    : > "$WORK/nginx/logs/error.log"
-    "$NGINX" -e "$WORK/nginx/logs/error.log" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" \
-        > "$WORK/nginx/stdout.log" 2>&1 &
-    NGINX_PID=$!
-    for ((i = 0; i < 100; i++)); do # up to 10 s
-        kill -0 "$NGINX_PID" 2>/dev/null || break
-        [[ $(http_status "$port" "$HEALTH_PATH") == 200 ]] && { NGINX_PORT=$port; break; }
+if [[ -n $NGINX ]]; then
+    start_nginx || MISSING+=("nginx: $NGINX_WHY (see $WORK/nginx/logs/error.log)")
+fi
+
+# The Hummingbird peer: same Public/ copy, quiet logging, --port 0 and its ready line as for jinlin.
+PEER_PORT=""
+if [[ -n $PEER_BIN ]]; then
+    "$PEER_BIN" --host 127.0.0.1 --port 0 --root "$SERVE_ROOT/Public" \
+        > "$WORK/peer.out" 2> "$WORK/peer.err" &
+    PEER_PID=$!
+    for ((i = 0; i < 300; i++)); do # up to 30 s
+        kill -0 "$PEER_PID" 2>/dev/null || break
+        p=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$WORK/peer.out" | head -n 1)
+        [[ -n $p && $(http_status "$p" "$HEALTH_PATH") == 200 ]] && { PEER_PORT=$p; break; }
         sleep 0.1
     done
-    [[ -n $NGINX_PORT ]] && break
-    stop_pid "$NGINX_PID" QUIT 5
-    NGINX_PID=""
-    # A port taken between free_port and bind: try another one. Anything else: give up.
-    grep -q "Address already in use" "$WORK/nginx/logs/error.log" "$WORK/nginx/stdout.log" 2>/dev/null \
-        || { cat "$WORK/nginx/logs/error.log" "$WORK/nginx/stdout.log"; die "nginx failed to start"; }
-done
-[[ -n $NGINX_PORT ]] || die "nginx failed to start (ports in use)"
+    if [[ -z $PEER_PORT ]]; then
+        tail -n 20 "$WORK/peer.err"
+        stop_pid "$PEER_PID" TERM 5
+        PEER_PID=""
+        MISSING+=("hummingbird: did not answer $HEALTH_PATH within 30 s (see $WORK/peer.err)")
+    fi
+fi
 
-declare -A PORT=([jinlin]=$JINLIN_PORT [nginx]=$NGINX_PORT)
+[[ -z $PEER_PORT ]] || SERVERS+=(hummingbird)
+[[ -z $NGINX_PORT ]] || SERVERS+=(nginx)
+declare -A PORT=([jinlin]=$JINLIN_PORT [hummingbird]=$PEER_PORT [nginx]=$NGINX_PORT)
 
 # ---------------------------------------------------------------------------
 # Header
@@ -363,10 +433,21 @@ say "=== Jinlin HTTP benchmark ==="
 say "date:        $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 say "commit:      $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) ($(git -C "$ROOT" rev-parse --abbrev-ref HEAD 2>/dev/null || echo '?'))"
 say "machine:     $(nproc) cores, $(uname -sr)"
-say "tools:       $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}'), $("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
-say "load:        wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds per target, alternating jinlin/nginx"
-say "servers:     jinlin pid $JINLIN_PID on :$JINLIN_PORT, nginx pid $NGINX_PID on :$NGINX_PORT (both with access log to a file)"
-say "note:        wrk shares the machine's cores with the server; compare ratios, not absolute numbers"
+# Hummingbird's version as resolved for the peer (its Package.resolved, which git ignores).
+HB_VERSION=$(awk '/"identity" *: *"hummingbird"/ { f = 1 } f && /"version"/ { gsub(/[",]/, "", $3); print $3; exit }' \
+    "$PEER_PACKAGE/Package.resolved" 2>/dev/null || true)
+tools=$(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}' || true) # wrk -v exits 1
+[[ -z $NGINX_PORT ]] || tools+=", $("$NGINX" -v 2>&1 | sed 's/^nginx version: //' || true)"
+[[ -z $PEER_PORT ]] || tools+=", hummingbird/${HB_VERSION:-?} (Tests/bench/peer, release build)"
+say "tools:       $tools"
+say "load:        wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds per target, alternating $(IFS=/; echo "${SERVERS[*]}")"
+say "servers:     jinlin pid $JINLIN_PID on :$JINLIN_PORT (access log to a file)"
+[[ -z $PEER_PORT ]] || say "             hummingbird pid $PEER_PID on :$PEER_PORT (no access log, logger at warning level)"
+[[ -z $NGINX_PORT ]] || say "             nginx pid $NGINX_PID on :$NGINX_PORT (access log to a file)"
+for m in ${MISSING[@]+"${MISSING[@]}"}; do
+    say "missing:     $m; compared without it"
+done
+say "note:        wrk shares the machine's cores with the servers; compare ratios, not absolute numbers"
 
 # Is static serving available in this build of jinlin? (It may not be merged yet.)
 declare -A SKIP=()
@@ -380,7 +461,7 @@ done
 say ""
 
 # ---------------------------------------------------------------------------
-# 4. Comparison: A B A B A B per target.
+# 4. Comparison: A B C A B C ... per target (jinlin, hummingbird, nginx; those that run).
 # ---------------------------------------------------------------------------
 
 # Per target and server: space-separated per-round values.
@@ -405,7 +486,7 @@ for target in "${TARGETS[@]}"; do
             RPS[$key]+="$rps "; P50[$key]+="$p50 "; P99[$key]+="$p99 "
             read -r se nx < <(wrk_errors "$out")
             SOCKERR[$key]=$(( ${SOCKERR[$key]:-0} + se )); NON2XX[$key]=$(( ${NON2XX[$key]:-0} + nx ))
-            printf '  %-24s %-6s round %d: %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms\n' \
+            printf '  %-24s %-11s round %d: %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms\n' \
                 "$target" "$s" "$r" "$rps" "$p50" "$p99"
             sleep 1 # let sockets in TIME_WAIT and log buffers settle between runs
         done
@@ -420,24 +501,40 @@ RSS_COMPARISON=$(proc_kb "$JINLIN_PID" VmRSS)
 # 5. Report table
 # ---------------------------------------------------------------------------
 
-# ratio_status VALUE TARGET: "meets" or "below"; informational only.
+# meets_min / meets_max VALUE TARGET: "meets", or "BELOW" / "ABOVE"; informational only.
 meets_min() { awk -v v="$1" -v t="$2" 'BEGIN { print (v >= t) ? "meets" : "BELOW" }'; }
 meets_max() { awk -v v="$1" -v t="$2" 'BEGIN { print (v < t) ? "meets" : "ABOVE" }'; }
-min_ratio() { [[ $1 == "$HEALTH_PATH" ]] && echo 0.75 || echo 0.60; }
+# min_ratio TARGET PEER: the lowest jinlin/PEER req/s ratio aimed at, or nothing where none is set.
+min_ratio() {
+    case "$1,$2" in
+        "$HEALTH_PATH,nginx") echo 0.85 ;;
+        "$HEALTH_PATH,hummingbird") echo 1.2 ;;
+        "$STATIC_PATH,nginx") echo 0.75 ;;
+    esac
+}
+# ratio_of TARGET PEER: jinlin's median req/s over PEER's, or nothing if a side has no figure.
+ratio_of() {
+    [[ -n ${RPS[$1,jinlin]:-} && -n ${RPS[$1,$2]:-} ]] || return 0
+    local jm pm
+    # shellcheck disable=SC2086
+    jm=$(median ${RPS[$1,jinlin]}); pm=$(median ${RPS[$1,$2]})
+    awk -v a="$jm" -v b="$pm" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'
+}
+PEERS=(hummingbird nginx)
 
 say ""
 say "=== Results (each round and the median of $ROUNDS; req/s higher is better, latency in ms) ==="
 for target in "${TARGETS[@]}"; do
     say ""
     say "--- $target ---"
-    header=$(printf '%-8s %-7s' server metric)
+    header=$(printf '%-11s %-7s' server metric)
     for ((r = 1; r <= ROUNDS; r++)); do header+=$(printf ' %11s' "round $r"); done
     header+=$(printf ' %11s' median)
     say "$header"
     for s in "${SERVERS[@]}"; do
         key="$target,$s"
         if [[ -n ${SKIP[$key]:-} ]]; then
-            sayf '%-8s skipped (%s)\n' "$s" "${SKIP[$key]}"
+            sayf '%-11s skipped (%s)\n' "$s" "${SKIP[$key]}"
             continue
         fi
         for metric in req/s p50 p99; do
@@ -446,7 +543,7 @@ for target in "${TARGETS[@]}"; do
                 p50) vals=${P50[$key]:-} ;;
                 p99) vals=${P99[$key]:-} ;;
             esac
-            line=$(printf '%-8s %-7s' "$s" "$metric")
+            line=$(printf '%-11s %-7s' "$s" "$metric")
             for v in $vals; do
                 [[ $metric == req/s ]] && line+=$(printf ' %11.0f' "$v") || line+=$(printf ' %11.3f' "$v")
             done
@@ -457,24 +554,51 @@ for target in "${TARGETS[@]}"; do
             else line+=$(printf ' %11.3f' "$m"); fi
             say "$line"
         done
-        say "$(printf '%-8s %-7s' "$s" errors) ${SOCKERR[$key]:-0} socket errors, ${NON2XX[$key]:-0} non-2xx/3xx responses (all rounds)"
+        say "$(printf '%-11s %-7s' "$s" errors) ${SOCKERR[$key]:-0} socket errors, ${NON2XX[$key]:-0} non-2xx/3xx responses (all rounds)"
     done
 
     # Targets (informational; never fails the run).
-    # shellcheck disable=SC2086
-    if [[ -n ${RPS[$target,jinlin]:-} && -n ${RPS[$target,nginx]:-} ]]; then
-        jm=$(median ${RPS[$target,jinlin]}); nm=$(median ${RPS[$target,nginx]})
-        ratio=$(awk -v a="$jm" -v b="$nm" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
-        want=$(min_ratio "$target")
-        say "ratio jinlin/nginx req/s: ${ratio}x   (target >= ${want}x: $(meets_min "$ratio" "$want"))"
-    else
-        say "ratio jinlin/nginx req/s: n/a (a side was skipped or failed)"
-    fi
+    for peer in "${PEERS[@]}"; do
+        label=$(printf 'ratio jinlin/%s req/s:' "$peer")
+        ratio=$(ratio_of "$target" "$peer")
+        want=$(min_ratio "$target" "$peer")
+        if [[ -z $ratio ]]; then
+            say "$(printf '%-32s' "$label") n/a (not run, skipped or failed)"
+        elif [[ -n $want ]]; then
+            say "$(printf '%-32s' "$label") ${ratio}x   (target >= ${want}x: $(meets_min "$ratio" "$want"))"
+        else
+            say "$(printf '%-32s' "$label") ${ratio}x   (no target)"
+        fi
+    done
     # shellcheck disable=SC2086
     if [[ -n ${P99[$target,jinlin]:-} ]]; then
         jp99=$(median ${P99[$target,jinlin]})
-        say "jinlin p99 (median):      ${jp99} ms   (target < 10 ms: $(meets_max "$jp99" 10))"
+        say "$(printf '%-32s' 'jinlin p99 (median):') ${jp99} ms   (target < 10 ms at $CONNECTIONS connections: $(meets_max "$jp99" 10))"
     fi
+done
+
+# Summary: the medians side by side, and jinlin's ratio to each server.
+say ""
+say "=== Summary (medians of $ROUNDS rounds; ratio = jinlin req/s / server req/s) ==="
+say "$(printf '%-24s %-11s %10s %9s %9s %13s' target server req/s 'p50 ms' 'p99 ms' jinlin/server)"
+for target in "${TARGETS[@]}"; do
+    for s in "${SERVERS[@]}"; do
+        key="$target,$s"
+        if [[ -z ${RPS[$key]:-} ]]; then
+            say "$(printf '%-24s %-11s %10s' "$target" "$s" "${SKIP[$key]:-no figures}")"
+            continue
+        fi
+        # shellcheck disable=SC2086
+        line=$(printf '%-24s %-11s %10.0f %9.3f %9.3f' "$target" "$s" \
+            "$(median ${RPS[$key]})" "$(median ${P50[$key]})" "$(median ${P99[$key]})")
+        if [[ $s != jinlin ]]; then
+            ratio=$(ratio_of "$target" "$s")
+            want=$(min_ratio "$target" "$s")
+            line+=$(printf ' %12sx' "${ratio:-n/a}")
+            [[ -z $ratio || -z $want ]] || line+="  (target >= ${want}x: $(meets_min "$ratio" "$want"))"
+        fi
+        say "$line"
+    done
 done
 
 say ""
@@ -526,9 +650,13 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# Sanity: both servers logged every request (after their 200 ms flush).
+# Sanity: jinlin and nginx logged every request (after their 200 ms flush).
 # ---------------------------------------------------------------------------
 sleep 0.5
 say ""
-say "access log lines: jinlin $(wc -l < "$WORK/jinlin-access.log"), nginx $(wc -l < "$WORK/nginx/logs/access.log")"
+if [[ -n $NGINX_PORT ]]; then
+    say "access log lines: jinlin $(wc -l < "$WORK/jinlin-access.log"), nginx $(wc -l < "$WORK/nginx/logs/access.log") (the Hummingbird peer keeps none)"
+else
+    say "access log lines: jinlin $(wc -l < "$WORK/jinlin-access.log")"
+fi
 say "work dir: $WORK (wrk outputs, server logs$([[ ${KEEP_LOGS:-0} == 1 ]] && echo ', access logs'))"
