@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# loop-bench.sh: what the event loops promise beyond throughput (http-bench.sh measures that).
+#
+#  1. A handler that blocks does not stall its loop: while four requests to a test-only route
+#     that sleeps 2 s are in flight (JINLIN_BENCH_ROUTES=1 adds /bench/sleep), another client
+#     polls /healthz; its p99 is printed (target under 20 ms).
+#  2. Idle latency: an ID-tail resident search (`/residents?q=<4 digits>`, signed in as a
+#     community's staff, USERNAME/PASSWORD, default the seed's staff1) on a warm connection back to back, then one request every 100 ms; p50 and p99 of each
+#     and their ratio (target: idle within 1.5x of warm).
+#
+# A BENCHMARK, not a test: it prints figures next to the targets and never fails on a figure.
+#
+# Usage: DATA_DIR=DIR Tests/bench/loop-bench.sh
+#   DATA_DIR=DIR   a seeded data directory (`jinlin seed --residents ...`); without it a county
+#                  of RESIDENTS residents is seeded into a temporary directory
+#   RESIDENTS=20000
+#   SKIP_BUILD=1   reuse .build/release/jinlin
+#   SAMPLES=300    requests per idle-latency series
+#   USERNAME=staff1 PASSWORD=jinlin-demo-2026   the account that searches
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+SAMPLES=${SAMPLES:-300}
+[[ "${SKIP_BUILD:-0}" == 1 ]] || swift build -c release --product jinlin
+BIN=$ROOT/.build/release/jinlin
+if [[ -z "${DATA_DIR:-}" ]]; then
+    DATA_DIR=$(mktemp -d "${TMPDIR:-/tmp}/jinlin-loop-bench.XXXXXX")
+    "$BIN" seed --seed 1 --communities 3 --residents "${RESIDENTS:-20000}" --data-dir "$DATA_DIR" > "$DATA_DIR/seed.log" 2>&1
+fi
+JINLIN_BENCH_ROUTES=1 "$BIN" serve --port 0 --data-dir "$DATA_DIR" --access-log off > "$DATA_DIR/server.out" 2> "$DATA_DIR/server.err" &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
+for _ in $(seq 100); do
+    PORT=$(sed -n 's#.*listening on http://[^ ]*:\([0-9][0-9]*\)/.*#\1#p' "$DATA_DIR/server.out" | head -n 1)
+    [[ -n "$PORT" ]] && break
+    sleep 0.2
+done
+[[ -n "${PORT:-}" ]] || { echo "the server did not start"; exit 1; }
+echo "jinlin pid $PID on :$PORT, $(nproc) cores, data $DATA_DIR"
+python3 - "$PORT" "${USERNAME:-staff1}" "${PASSWORD:-jinlin-demo-2026}" "$SAMPLES" "$DATA_DIR/jinlin.sqlite" <<'PY'
+import http.client, re, sqlite3, sys, threading, time, urllib.parse
+port, username, password, samples, db_path = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+
+def connect():
+    return http.client.HTTPConnection("127.0.0.1", port)
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, int(round(p / 100 * len(values))) - 1))] * 1000
+
+# 1. Four sleeping requests in flight; /healthz from another client meanwhile.
+done = []
+def sleeper():
+    c = connect()
+    c.request("GET", "/bench/sleep?ms=2000")
+    r = c.getresponse(); r.read()
+    done.append(r.status)
+threads = [threading.Thread(target=sleeper) for _ in range(4)]
+for t in threads: t.start()
+time.sleep(0.05)
+health = connect()
+latencies = []
+start = time.perf_counter()
+while time.perf_counter() - start < 1.8:
+    t0 = time.perf_counter()
+    health.request("GET", "/healthz")
+    r = health.getresponse(); r.read()
+    latencies.append(time.perf_counter() - t0)
+    time.sleep(0.002)
+for t in threads: t.join()
+print(f"blocking handler: 4 x /bench/sleep?ms=2000 in flight (answered {sorted(done)}); /healthz from another client: "
+      f"{len(latencies)} requests, p50 {pct(latencies, 50):.2f} ms, p99 {pct(latencies, 99):.2f} ms, max {max(latencies) * 1000:.2f} ms "
+      f"(target p99 < 20 ms: {'meets' if pct(latencies, 99) < 20 else 'MISSES'})")
+
+# 2. Idle latency of an ID-tail search.
+c = connect()
+cookies = {}
+def request(method, path, body=None):
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    c.request(method, path, body=body, headers=headers)
+    r = c.getresponse(); text = r.read().decode("utf-8", "replace")
+    for name, value in r.getheaders():
+        if name.lower() == "set-cookie":
+            key, _, rest = value.split(";")[0].partition("=")
+            cookies[key] = rest
+    return r.status, text
+status, page = request("GET", "/login")
+token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+status, _ = request("POST", "/login", urllib.parse.urlencode({"username": username, "password": password, "_csrf": token}))
+assert status == 303, f"sign-in answered {status}: {re.sub(r'<[^>]+>', ' ', _)[:600]}"
+db = sqlite3.connect(db_path)
+scope = db.execute("SELECT g.path FROM users u JOIN grids g ON g.id = u.scope_grid_id WHERE u.username = ?", [username]).fetchone()[0]
+tail = db.execute("""SELECT substr(r.id_number, -4) FROM residents r JOIN grids g ON g.id = r.building_id
+                     WHERE g.path >= ? AND g.path < ? LIMIT 1 OFFSET 100""", [scope, scope[:-1] + "0"]).fetchone()[0]
+path = f"/residents?q={tail}"
+status, page = request("GET", path)
+assert status == 200, f"{path} answered {status}"
+for _ in range(200): request("GET", path)
+def series(pause):
+    values = []
+    for _ in range(samples):
+        if pause: time.sleep(pause)
+        t0 = time.perf_counter()
+        status, _ = request("GET", path)
+        values.append(time.perf_counter() - t0)
+        assert status == 200
+    return values
+warm = series(0)
+idle = series(0.1)
+warm2 = series(0)
+warm_all = warm + warm2
+print(f"idle latency, GET {path} (ID tail, {username}):")
+print(f"  warm, back to back:   p50 {pct(warm_all, 50):.3f} ms, p99 {pct(warm_all, 99):.3f} ms")
+print(f"  one every 100 ms:     p50 {pct(idle, 50):.3f} ms, p99 {pct(idle, 99):.3f} ms")
+ratio = pct(idle, 50) / pct(warm_all, 50)
+print(f"  idle / warm (p50): {ratio:.2f}x (target within 1.5x: {'meets' if ratio <= 1.5 else 'MISSES'}); "
+      f"p99: {pct(idle, 99) / pct(warm_all, 99):.2f}x")
+PY
