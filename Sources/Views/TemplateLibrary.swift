@@ -138,14 +138,16 @@ public final class TemplateLibrary: Sendable {
 
     /// `(name, url)` of every `*.mustache` regular file under `root`, sorted by name.
     /// Hidden files and directories are skipped.
+    /// `root` itself may be a symbolic link (a deployment's `Templates` pointing at a release).
     public static func templateFiles(under root: URL) throws -> [(name: String, url: URL)] {
         let keys: [URLResourceKey] = [.isRegularFileKey]
+        let base = root.resolvingSymlinksInPath()
         guard let enumerator = FileManager.default.enumerator(
-            at: root, includingPropertiesForKeys: keys, options: [.skipsHiddenFiles])
+            at: base, includingPropertiesForKeys: keys, options: [.skipsHiddenFiles])
         else {
             throw TemplateError.directoryNotFound(path: root.path)
         }
-        let rootComponents = root.resolvingSymlinksInPath().pathComponents
+        let rootComponents = base.pathComponents
         var result: [(name: String, url: URL)] = []
         for case let url as URL in enumerator where url.pathExtension == "mustache" {
             let values = try? url.resourceValues(forKeys: Set(keys))

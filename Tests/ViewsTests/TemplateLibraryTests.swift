@@ -32,6 +32,16 @@ func write(_ text: String, to relative: String, in directory: URL) throws {
         #expect(library.names == library.names.sorted())
     }
 
+    @Test func aTemplatesDirectoryReachedThroughASymbolicLinkLoads() throws {
+        let dir = try makeTempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try write("<p>{{name}}</p>\n", to: "release/pages/hello.mustache", in: dir)
+        let link = dir.appendingPathComponent("Templates")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: dir.appendingPathComponent("release"))
+        let library = try TemplateLibrary(directory: link.path, required: ["pages/hello"])
+        #expect(library.names == ["pages/hello"])
+    }
+
     @Test func brokenTemplateFailsStartWithFileNameAndProblem() throws {
         let dir = try makeTempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
