@@ -16,6 +16,7 @@ set -euo pipefail
 REQUESTS=${REQUESTS:-200}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+. Tests/bench/lib.sh
 [[ -n "${DATA_DIR:-}" && -f "$DATA_DIR/admin-password" ]] || { echo "set DATA_DIR to a seeded data directory (see members-bench.sh)"; exit 1; }
 [[ "${SKIP_BUILD:-0}" == 1 ]] || swift build -c release --product jinlin
 BIN=$ROOT/.build/release/jinlin
@@ -31,38 +32,15 @@ echo "cases: $(sqlite3 "$DATA/jinlin.sqlite" "SELECT count(*) FROM cases"), open
 MONTH=${MONTH:-$(sqlite3 "$DATA/jinlin.sqlite" "SELECT strftime('%Y-%m', 'now', '+8 hours', 'start of month', '-2 months')")}
 "$BIN" report-sql --cases-rates --data-dir "$DATA" --month "$MONTH" > "$DATA/rates.sql" 2> "$DATA/rates-sql.err"
 echo "rates page statements: $(grep -c ';$' "$DATA/rates.sql")"
-"$BIN" serve --port 0 --data-dir "$DATA" --access-log off > "$DATA/server.out" 2> "$DATA/server.err" &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
-for _ in $(seq 100); do
-    PORT=$(sed -n 's#.*listening on http://[^ ]*:\([0-9][0-9]*\)/.*#\1#p' "$DATA/server.out" | head -n 1)
-    [[ -n "$PORT" ]] && break
-    sleep 0.2
-done
-[[ -n "${PORT:-}" ]] || { echo "the server did not start"; exit 1; }
-python3 - "$PORT" "$(cat "$DATA/admin-password")" "$REQUESTS" "$DATA/jinlin.sqlite" "$MONTH" "$DATA/rates.sql" <<'PY'
-import http.client, re, sqlite3, subprocess, sys, time, urllib.parse
-port, password, requests, db_path, month, sql_path = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+start_jinlin "$BIN" "$DATA"
+python3 - "$PORT" "$DATA/admin-password" "$REQUESTS" "$DATA/jinlin.sqlite" "$MONTH" "$DATA/rates.sql" <<'PY'
+import sqlite3, subprocess, sys, time
+from benchclient import Client
+port, password_path, requests, db_path, month, sql_path = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
 
-conn = http.client.HTTPConnection("127.0.0.1", port)
-cookies = {}
-def request(method, path, body=None):
-    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
-    if body is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    conn.request(method, path, body=body, headers=headers)
-    response = conn.getresponse()
-    text = response.read().decode("utf-8", "replace")
-    for name, value in response.getheaders():
-        if name.lower() == "set-cookie":
-            key, _, rest = value.split(";")[0].partition("=")
-            cookies[key] = rest
-    return response.status, text
-
-status, page = request("GET", "/login")
-token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-status, _ = request("POST", "/login", urllib.parse.urlencode({"username": "admin", "password": password, "_csrf": token}))
-assert status == 303, f"sign-in answered {status}"
+client = Client(port)
+request = client.request
+client.sign_in_admin(password_path)
 
 def p95(samples):
     samples = sorted(samples)

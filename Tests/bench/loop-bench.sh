@@ -20,6 +20,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+. Tests/bench/lib.sh
 SAMPLES=${SAMPLES:-300}
 [[ "${SKIP_BUILD:-0}" == 1 ]] || swift build -c release --product jinlin
 BIN=$ROOT/.build/release/jinlin
@@ -27,18 +28,11 @@ if [[ -z "${DATA_DIR:-}" ]]; then
     DATA_DIR=$(mktemp -d "${TMPDIR:-/tmp}/jinlin-loop-bench.XXXXXX")
     "$BIN" seed --seed 1 --communities 3 --residents "${RESIDENTS:-20000}" --data-dir "$DATA_DIR" > "$DATA_DIR/seed.log" 2>&1
 fi
-JINLIN_BENCH_ROUTES=1 "$BIN" serve --port 0 --data-dir "$DATA_DIR" --access-log off > "$DATA_DIR/server.out" 2> "$DATA_DIR/server.err" &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
-for _ in $(seq 100); do
-    PORT=$(sed -n 's#.*listening on http://[^ ]*:\([0-9][0-9]*\)/.*#\1#p' "$DATA_DIR/server.out" | head -n 1)
-    [[ -n "$PORT" ]] && break
-    sleep 0.2
-done
-[[ -n "${PORT:-}" ]] || { echo "the server did not start"; exit 1; }
+start_jinlin "$BIN" "$DATA_DIR" JINLIN_BENCH_ROUTES=1
 echo "jinlin pid $PID on :$PORT, $(nproc) cores, data $DATA_DIR"
 python3 - "$PORT" "${USERNAME:-staff1}" "${PASSWORD:-jinlin-demo-2026}" "$SAMPLES" "$DATA_DIR/jinlin.sqlite" <<'PY'
-import http.client, re, sqlite3, sys, threading, time, urllib.parse
+import http.client, sqlite3, sys, threading, time
+from benchclient import Client
 port, username, password, samples, db_path = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 
 def connect():
@@ -73,23 +67,9 @@ print(f"blocking handler: 4 x /bench/sleep?ms=2000 in flight (answered {sorted(d
       f"(target p99 < 20 ms: {'meets' if pct(latencies, 99) < 20 else 'MISSES'})")
 
 # 2. Idle latency of an ID-tail search.
-c = connect()
-cookies = {}
-def request(method, path, body=None):
-    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
-    if body is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    c.request(method, path, body=body, headers=headers)
-    r = c.getresponse(); text = r.read().decode("utf-8", "replace")
-    for name, value in r.getheaders():
-        if name.lower() == "set-cookie":
-            key, _, rest = value.split(";")[0].partition("=")
-            cookies[key] = rest
-    return r.status, text
-status, page = request("GET", "/login")
-token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-status, _ = request("POST", "/login", urllib.parse.urlencode({"username": username, "password": password, "_csrf": token}))
-assert status == 303, f"sign-in answered {status}: {re.sub(r'<[^>]+>', ' ', _)[:600]}"
+client = Client(port)
+request = client.request
+assert client.sign_in(username, password), f"sign-in as {username} failed"
 db = sqlite3.connect(db_path)
 scope = db.execute("SELECT g.path FROM users u JOIN grids g ON g.id = u.scope_grid_id WHERE u.username = ?", [username]).fetchone()[0]
 tail = db.execute("""SELECT substr(r.id_number, -4) FROM residents r JOIN grids g ON g.id = r.building_id

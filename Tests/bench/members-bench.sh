@@ -20,6 +20,7 @@ RESIDENTS=${RESIDENTS:-1000000}
 REQUESTS=${REQUESTS:-200}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+. Tests/bench/lib.sh
 [[ "${SKIP_BUILD:-0}" == 1 ]] || swift build -c release --product jinlin
 BIN=$ROOT/.build/release/jinlin
 DATA=${DATA_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/jinlin-members-bench.XXXXXX")}
@@ -31,43 +32,11 @@ if [[ ! -f "$DATA/admin-password" ]]; then
     sed -n 's/.*新建，密码 \([^（]*\)（.*/\1/p' "$DATA/seed.log" | head -n 1 > "$DATA/admin-password"
     grep '党员 members' "$DATA/seed.log" || true
 fi
-"$BIN" serve --port 0 --data-dir "$DATA" --access-log off > "$DATA/server.out" 2> "$DATA/server.err" &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
-for _ in $(seq 100); do
-    PORT=$(sed -n 's#.*listening on http://[^ ]*:\([0-9][0-9]*\)/.*#\1#p' "$DATA/server.out" | head -n 1)
-    [[ -n "$PORT" ]] && break
-    sleep 0.2
-done
-[[ -n "${PORT:-}" ]] || { echo "the server did not start"; exit 1; }
-python3 - "$PORT" "$(cat "$DATA/admin-password")" "$REQUESTS" "$DATA/jinlin.sqlite" <<'PY'
+start_jinlin "$BIN" "$DATA"
+python3 - "$PORT" "$DATA/admin-password" "$REQUESTS" "$DATA/jinlin.sqlite" <<'PY'
 import http.client, re, sqlite3, statistics, sys, time, urllib.parse
-port, admin_password, requests, db_path = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
-
-class Client:
-    def __init__(self):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port)
-        self.cookies = {}
-    def request(self, method, path, body=None):
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        text = response.read().decode("utf-8", "replace")
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                pair = value.split(";")[0]
-                k, _, v = pair.partition("=")
-                if v: self.cookies[k] = v
-                else: self.cookies.pop(k, None)
-        return response.status, text
-    def sign_in(self, username, password):
-        _, page = self.request("GET", "/login")
-        token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-        status, _ = self.request("POST", "/login", urllib.parse.urlencode(
-            {"username": username, "password": password, "_csrf": token}))
-        return status == 303
+from benchclient import Client
+port, password_path, requests, db_path = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 
 db = sqlite3.connect(db_path)
 members = db.execute("SELECT count(*) FROM party_members").fetchone()[0]
@@ -94,16 +63,8 @@ def measure(client, path):
     verdict = "meets" if p95 < 50 else "MISSES"
     print(f"  {path:60s} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  ({total.group(1) if total else '?'} matches; target p95 < 50 ms: {verdict})")
 
-admin = Client()
-if admin.sign_in("admin", admin_password):
-    # The first-run admin must change the password before any other page (a reused data
-    # directory has the changed one).
-    _, page = admin.request("GET", "/account/password")
-    token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-    admin.request("POST", "/account/password", urllib.parse.urlencode({"current_password": admin_password,
-                  "new_password": admin_password + "-x", "confirm_password": admin_password + "-x", "_csrf": token}))
-elif not Client().sign_in("admin", admin_password + "-x") or not admin.sign_in("admin", admin_password + "-x"):
-    sys.exit("sign-in as admin failed")
+admin = Client(port)
+admin.sign_in_admin(password_path)
 q = urllib.parse.quote
 print("admin (the whole county):")
 for path in ["/members", "/members?q=" + q(surname), "/members?q=" + q(name2), "/members?category=employed&reported=no",
@@ -115,12 +76,12 @@ wishes = db.execute("SELECT count(*) FROM wishes").fetchone()[0] if db.execute(
 year = time.strftime("%Y")
 for path in [f"/points/board?year={year}"]:
     measure(admin, path)
-member = Client()
+member = Client(port)
 if member.sign_in("member1", "jinlin-demo-2026"):
     print(f"member1 (the wish board, {wishes} wishes in the county):")
     for path in ["/wishes", "/me"]:
         measure(member, path)
-s = Client()
+s = Client(port)
 if not s.sign_in(staff[0], "jinlin-demo-2026"): sys.exit(f"sign-in as {staff[0]} failed")
 print(f"staff ({staff[1]}):")
 for path in ["/members", "/members?q=" + q(surname), "/members?q=" + q(name2)]:

@@ -23,6 +23,7 @@ RESIDENTS=${RESIDENTS:-1000000}
 RUNS=${RUNS:-5}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+. Tests/bench/lib.sh
 BIN=${BIN:-$ROOT/.build/release/jinlin}
 [[ "${SKIP_BUILD:-0}" == 1 ]] || swift build -c release --product jinlin
 command -v sqlite3 >/dev/null || { echo "sqlite3 is needed (apt-get install sqlite3)"; exit 1; }
@@ -36,42 +37,11 @@ if [[ ! -f "$DATA/admin-password" ]]; then
 fi
 MONTH=${MONTH:-$(python3 -c 'import datetime as d; t = d.datetime.now(d.timezone(d.timedelta(hours=8))).date().replace(day=1) - d.timedelta(days=1); print(t.strftime("%Y-%m"))')}
 "$BIN" report-sql --data-dir "$DATA" --month "$MONTH" > "$DATA/report.sql" 2> "$DATA/report-sql.err"
-"$BIN" serve --port 0 --data-dir "$DATA" --access-log off > "$DATA/server.out" 2> "$DATA/server.err" &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
-for _ in $(seq 100); do
-    PORT=$(sed -n 's#.*listening on http://[^ ]*:\([0-9][0-9]*\)/.*#\1#p' "$DATA/server.out" | head -n 1)
-    [[ -n "$PORT" ]] && break
-    sleep 0.2
-done
-[[ -n "${PORT:-}" ]] || { echo "the server did not start"; exit 1; }
-python3 - "$PORT" "$(cat "$DATA/admin-password")" "$RUNS" "$DATA/jinlin.sqlite" "$DATA/report.sql" "$MONTH" "$DATA/admin-password" <<'PY'
+start_jinlin "$BIN" "$DATA"
+python3 - "$PORT" "$RUNS" "$DATA/jinlin.sqlite" "$DATA/report.sql" "$MONTH" "$DATA/admin-password" <<'PY'
 import http.client, re, sqlite3, statistics, subprocess, sys, threading, time, urllib.parse
-port, admin_password, runs, db_path, sql_path, month, password_path = (int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4],
-                                                                     sys.argv[5], sys.argv[6], sys.argv[7])
-
-class Client:
-    def __init__(self):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        self.cookies = {}
-    def request(self, method, path, body=None):
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        text = response.read().decode("utf-8", "replace")
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                k, _, v = value.split(";")[0].partition("=")
-                if v: self.cookies[k] = v
-                else: self.cookies.pop(k, None)
-        return response.status, text
-    def sign_in(self, username, password):
-        _, page = self.request("GET", "/login")
-        token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-        status, _ = self.request("POST", "/login", urllib.parse.urlencode({"username": username, "password": password, "_csrf": token}))
-        return status == 303
+from benchclient import Client
+port, runs, db_path, sql_path, month, password_path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 
 db = sqlite3.connect(db_path)
 residents = db.execute("SELECT count(*) FROM residents").fetchone()[0]
@@ -79,19 +49,8 @@ wishes = db.execute("SELECT count(*) FROM wishes").fetchone()[0]
 db.close()
 print(f"residents: {residents}, wishes: {wishes}; month {month}, county-wide (admin)")
 
-admin = Client()
-if not admin.sign_in("admin", admin_password):
-    sys.exit("sign-in as admin failed")
-status, _ = admin.request("GET", "/")
-if status == 303:
-    # A fresh seed's admin must change the printed password first: change it, and keep the new
-    # one where the next run (and the other benches) read it.
-    _, page = admin.request("GET", "/account/password")
-    token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-    admin.request("POST", "/account/password", urllib.parse.urlencode({"current_password": admin_password,
-                  "new_password": admin_password + "-x", "confirm_password": admin_password + "-x", "_csrf": token}))
-    with open(password_path, "w") as f:
-        f.write(admin_password + "-x")
+admin = Client(port)
+admin.sign_in_admin(password_path)
 
 path = f"/reports/monthly?month={month}"
 def http_once():
@@ -119,7 +78,7 @@ print(f"  ratio HTTP / sqlite3: {h / s:.2f}x (target within 2x: {'meets' if h <=
       f"under 2 s: {'meets' if h < 2 else 'MISSES'}")
 
 # Not stalled: while a report is built, another connection keeps asking for /healthz.
-other = Client()
+other = Client(port)
 latencies, done = [], threading.Event()
 def poll():
     while not done.is_set():

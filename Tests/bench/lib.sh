@@ -1,0 +1,21 @@
+# Shared by the benchmark scripts (sourced, not run).
+
+# start_jinlin BIN DATA [NAME=value ...]: runs `BIN serve --port 0` on the data directory DATA in
+# the background (with the given environment), sets PID and PORT once it listens, and stops it
+# when the calling script exits. The Python parts import `benchclient` (PYTHONPATH is set here).
+start_jinlin() {
+    local bin=$1 data=$2
+    shift 2
+    env "$@" "$bin" serve --port 0 --data-dir "$data" --access-log off > "$data/server.out" 2> "$data/server.err" &
+    PID=$!
+    trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
+    PORT=
+    for _ in $(seq 100); do
+        PORT=$(sed -n 's#.*listening on http://[^ ]*:\([0-9][0-9]*\)/.*#\1#p' "$data/server.out" | head -n 1)
+        [[ -n "$PORT" ]] && break
+        sleep 0.2
+    done
+    [[ -n "$PORT" ]] || { echo "the server did not start: $(tail -n 3 "$data/server.err")"; exit 1; }
+}
+
+export PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
