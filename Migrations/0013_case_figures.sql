@@ -5,12 +5,8 @@
 -- written and take the old one away when it changes, so the rates of a county over twelve
 -- months read a few thousand rows instead of every case. A merged duplicate contributes nothing.
 --
--- A case's contribution (the README's formulas read these columns):
---   reported 1; accepted: accepted_at set; responded_in_time: response_seconds <= response_target;
---   resolved: status resolved, visited or closed; resolved_in_time: resolved_in_time;
---   followed_up: satisfaction set; satisfied: satisfaction satisfied or basic;
---   response_total/response_count: response_seconds and whether it is set; the same for
---   resolution_seconds.
+-- A case's contribution is defined once, by the view `case_contributions` below; the first
+-- fill and every trigger read it.
 -- What depends on the hour (a case not accepted past its response deadline) and the
 -- percentiles are read from `cases` itself.
 CREATE TABLE case_month_figures (
@@ -38,33 +34,40 @@ CREATE TABLE case_month_figures (
     CHECK ((unit_id = -1) = (category_id = -1))
 ) STRICT, WITHOUT ROWID;
 
--- The nodes of a grid path '/1/5/23/' as rows: json_each('[1,5,23]'); each case once on a
--- detail row (r = 0) and once on the roll-up row (r = 1).
-INSERT INTO case_month_figures
-SELECT j.value, c.month, CASE WHEN r.r THEN -1 ELSE coalesce(c.unit_id, 0) END, CASE WHEN r.r THEN -1 ELSE c.category_id END,
-       j.value = c.grid_id, count(*),
-       sum(c.accepted_at IS NOT NULL), sum(coalesce(c.response_seconds <= c.response_target, 0)),
-       sum(c.status = 'resolved' OR c.status = 'visited' OR c.status = 'closed'), sum(coalesce(c.resolved_in_time, 0)),
-       sum(c.satisfaction IS NOT NULL), sum(coalesce(c.satisfaction = 'satisfied' OR c.satisfaction = 'basic', 0)),
-       sum(coalesce(c.response_seconds, 0)), sum(c.response_seconds IS NOT NULL),
-       sum(coalesce(c.resolution_seconds, 0)), sum(c.resolution_seconds IS NOT NULL)
-FROM cases c, json_each('[' || replace(substr(c.grid_path, 2, length(c.grid_path) - 2), '/', ',') || ']') j,
-     (SELECT 0 AS r UNION ALL SELECT 1) r
-WHERE c.status <> 'merged'
-GROUP BY 1, 2, 3, 4, 5;
+-- What one case adds: a row for each node of its grid path ('/1/5/23/' read as the JSON array
+-- [1,5,23]), each once on its detail row (unit and category) and once on the roll-up row. A
+-- merged duplicate adds nothing. The README's formulas read these columns.
+CREATE VIEW case_contributions AS
+SELECT c.id AS case_id, j.value AS node_id, c.month AS month,
+       CASE WHEN r.value THEN -1 ELSE coalesce(c.unit_id, 0) END AS unit_id,
+       CASE WHEN r.value THEN -1 ELSE c.category_id END AS category_id,
+       j.value = c.grid_id AS own,
+       1 AS reported,
+       c.accepted_at IS NOT NULL AS accepted,
+       coalesce(c.response_seconds <= c.response_target, 0) AS responded_in_time,
+       c.status = 'resolved' OR c.status = 'visited' OR c.status = 'closed' AS resolved,
+       coalesce(c.resolved_in_time, 0) AS resolved_in_time,
+       c.satisfaction IS NOT NULL AS followed_up,
+       coalesce(c.satisfaction = 'satisfied' OR c.satisfaction = 'basic', 0) AS satisfied,
+       coalesce(c.response_seconds, 0) AS response_total, c.response_seconds IS NOT NULL AS response_count,
+       coalesce(c.resolution_seconds, 0) AS resolution_total, c.resolution_seconds IS NOT NULL AS resolution_count
+FROM cases c, json_each('[' || replace(substr(c.grid_path, 2, length(c.grid_path) - 2), '/', ',') || ']') j, json_each('[0,1]') r
+WHERE c.status <> 'merged';
 
-CREATE TRIGGER cases_figures_insert AFTER INSERT ON cases WHEN NEW.status <> 'merged'
+INSERT INTO case_month_figures
+SELECT node_id, month, unit_id, category_id, own, sum(reported), sum(accepted), sum(responded_in_time), sum(resolved),
+       sum(resolved_in_time), sum(followed_up), sum(satisfied), sum(response_total), sum(response_count), sum(resolution_total),
+       sum(resolution_count)
+FROM case_contributions GROUP BY 1, 2, 3, 4, 5;
+
+-- A case's contribution is added when it is written and again after each change of what it
+-- counts; before the change (or a deletion by hand: the product never deletes cases) its old
+-- contribution is taken away. The rows it subtracts from exist: its last addition made them.
+CREATE TRIGGER cases_figures_insert AFTER INSERT ON cases
 BEGIN
-    INSERT INTO case_month_figures
-    SELECT j.value, NEW.month, CASE WHEN r.r THEN -1 ELSE coalesce(NEW.unit_id, 0) END, CASE WHEN r.r THEN -1 ELSE NEW.category_id END,
-           j.value = NEW.grid_id, 1,
-           NEW.accepted_at IS NOT NULL, coalesce(NEW.response_seconds <= NEW.response_target, 0),
-           NEW.status = 'resolved' OR NEW.status = 'visited' OR NEW.status = 'closed', coalesce(NEW.resolved_in_time, 0),
-           NEW.satisfaction IS NOT NULL, coalesce(NEW.satisfaction = 'satisfied' OR NEW.satisfaction = 'basic', 0),
-           coalesce(NEW.response_seconds, 0), NEW.response_seconds IS NOT NULL,
-           coalesce(NEW.resolution_seconds, 0), NEW.resolution_seconds IS NOT NULL
-    FROM json_each('[' || replace(substr(NEW.grid_path, 2, length(NEW.grid_path) - 2), '/', ',') || ']') j,
-         (SELECT 0 AS r UNION ALL SELECT 1) r WHERE true
+    INSERT INTO case_month_figures SELECT node_id, month, unit_id, category_id, own, reported, accepted, responded_in_time, resolved,
+           resolved_in_time, followed_up, satisfied, response_total, response_count, resolution_total, resolution_count
+    FROM case_contributions WHERE case_id = NEW.id
     ON CONFLICT DO UPDATE SET
         reported = reported + excluded.reported, accepted = accepted + excluded.accepted,
         responded_in_time = responded_in_time + excluded.responded_in_time, resolved = resolved + excluded.resolved,
@@ -74,36 +77,29 @@ BEGIN
         resolution_count = resolution_count + excluded.resolution_count;
 END;
 
--- A change takes the old contribution away (its rows exist: the insert or an earlier change
--- made them) and adds the new one.
-CREATE TRIGGER cases_figures_update AFTER UPDATE OF status, grid_id, grid_path, unit_id, category_id, month, accepted_at,
+CREATE TRIGGER cases_figures_before_update BEFORE UPDATE OF status, grid_id, grid_path, unit_id, category_id, month, accepted_at,
     response_seconds, response_target, resolution_seconds, resolved_in_time, satisfaction ON cases
 BEGIN
     UPDATE case_month_figures SET
-        reported = reported - 1, accepted = accepted - (OLD.accepted_at IS NOT NULL),
-        responded_in_time = responded_in_time - coalesce(OLD.response_seconds <= OLD.response_target, 0),
-        resolved = resolved - (OLD.status = 'resolved' OR OLD.status = 'visited' OR OLD.status = 'closed'),
-        resolved_in_time = resolved_in_time - coalesce(OLD.resolved_in_time, 0),
-        followed_up = followed_up - (OLD.satisfaction IS NOT NULL),
-        satisfied = satisfied - coalesce(OLD.satisfaction = 'satisfied' OR OLD.satisfaction = 'basic', 0),
-        response_total = response_total - coalesce(OLD.response_seconds, 0),
-        response_count = response_count - (OLD.response_seconds IS NOT NULL),
-        resolution_total = resolution_total - coalesce(OLD.resolution_seconds, 0),
-        resolution_count = resolution_count - (OLD.resolution_seconds IS NOT NULL)
-    WHERE OLD.status <> 'merged' AND month = OLD.month
-      AND ((unit_id = coalesce(OLD.unit_id, 0) AND category_id = OLD.category_id) OR (unit_id = -1 AND category_id = -1))
-      AND node_id IN (SELECT value FROM json_each('[' || replace(substr(OLD.grid_path, 2, length(OLD.grid_path) - 2), '/', ',') || ']'))
-      AND own = (node_id = OLD.grid_id);
-    INSERT INTO case_month_figures
-    SELECT j.value, NEW.month, CASE WHEN r.r THEN -1 ELSE coalesce(NEW.unit_id, 0) END, CASE WHEN r.r THEN -1 ELSE NEW.category_id END,
-           j.value = NEW.grid_id, 1,
-           NEW.accepted_at IS NOT NULL, coalesce(NEW.response_seconds <= NEW.response_target, 0),
-           NEW.status = 'resolved' OR NEW.status = 'visited' OR NEW.status = 'closed', coalesce(NEW.resolved_in_time, 0),
-           NEW.satisfaction IS NOT NULL, coalesce(NEW.satisfaction = 'satisfied' OR NEW.satisfaction = 'basic', 0),
-           coalesce(NEW.response_seconds, 0), NEW.response_seconds IS NOT NULL,
-           coalesce(NEW.resolution_seconds, 0), NEW.resolution_seconds IS NOT NULL
-    FROM json_each('[' || replace(substr(NEW.grid_path, 2, length(NEW.grid_path) - 2), '/', ',') || ']') j,
-         (SELECT 0 AS r UNION ALL SELECT 1) r WHERE NEW.status <> 'merged'
+        reported = case_month_figures.reported - x.reported, accepted = case_month_figures.accepted - x.accepted,
+        responded_in_time = case_month_figures.responded_in_time - x.responded_in_time,
+        resolved = case_month_figures.resolved - x.resolved, resolved_in_time = case_month_figures.resolved_in_time - x.resolved_in_time,
+        followed_up = case_month_figures.followed_up - x.followed_up, satisfied = case_month_figures.satisfied - x.satisfied,
+        response_total = case_month_figures.response_total - x.response_total,
+        response_count = case_month_figures.response_count - x.response_count,
+        resolution_total = case_month_figures.resolution_total - x.resolution_total,
+        resolution_count = case_month_figures.resolution_count - x.resolution_count
+    FROM (SELECT * FROM case_contributions WHERE case_id = OLD.id) AS x
+    WHERE case_month_figures.node_id = x.node_id AND case_month_figures.month = x.month AND case_month_figures.unit_id = x.unit_id
+      AND case_month_figures.category_id = x.category_id AND case_month_figures.own = x.own;
+END;
+
+CREATE TRIGGER cases_figures_after_update AFTER UPDATE OF status, grid_id, grid_path, unit_id, category_id, month, accepted_at,
+    response_seconds, response_target, resolution_seconds, resolved_in_time, satisfaction ON cases
+BEGIN
+    INSERT INTO case_month_figures SELECT node_id, month, unit_id, category_id, own, reported, accepted, responded_in_time, resolved,
+           resolved_in_time, followed_up, satisfied, response_total, response_count, resolution_total, resolution_count
+    FROM case_contributions WHERE case_id = NEW.id
     ON CONFLICT DO UPDATE SET
         reported = reported + excluded.reported, accepted = accepted + excluded.accepted,
         responded_in_time = responded_in_time + excluded.responded_in_time, resolved = resolved + excluded.resolved,
@@ -113,24 +109,20 @@ BEGIN
         resolution_count = resolution_count + excluded.resolution_count;
 END;
 
--- Cases are never deleted by the product; a deletion by hand still keeps the sums right.
-CREATE TRIGGER cases_figures_delete AFTER DELETE ON cases WHEN OLD.status <> 'merged'
+CREATE TRIGGER cases_figures_delete BEFORE DELETE ON cases
 BEGIN
     UPDATE case_month_figures SET
-        reported = reported - 1, accepted = accepted - (OLD.accepted_at IS NOT NULL),
-        responded_in_time = responded_in_time - coalesce(OLD.response_seconds <= OLD.response_target, 0),
-        resolved = resolved - (OLD.status = 'resolved' OR OLD.status = 'visited' OR OLD.status = 'closed'),
-        resolved_in_time = resolved_in_time - coalesce(OLD.resolved_in_time, 0),
-        followed_up = followed_up - (OLD.satisfaction IS NOT NULL),
-        satisfied = satisfied - coalesce(OLD.satisfaction = 'satisfied' OR OLD.satisfaction = 'basic', 0),
-        response_total = response_total - coalesce(OLD.response_seconds, 0),
-        response_count = response_count - (OLD.response_seconds IS NOT NULL),
-        resolution_total = resolution_total - coalesce(OLD.resolution_seconds, 0),
-        resolution_count = resolution_count - (OLD.resolution_seconds IS NOT NULL)
-    WHERE month = OLD.month
-      AND ((unit_id = coalesce(OLD.unit_id, 0) AND category_id = OLD.category_id) OR (unit_id = -1 AND category_id = -1))
-      AND node_id IN (SELECT value FROM json_each('[' || replace(substr(OLD.grid_path, 2, length(OLD.grid_path) - 2), '/', ',') || ']'))
-      AND own = (node_id = OLD.grid_id);
+        reported = case_month_figures.reported - x.reported, accepted = case_month_figures.accepted - x.accepted,
+        responded_in_time = case_month_figures.responded_in_time - x.responded_in_time,
+        resolved = case_month_figures.resolved - x.resolved, resolved_in_time = case_month_figures.resolved_in_time - x.resolved_in_time,
+        followed_up = case_month_figures.followed_up - x.followed_up, satisfied = case_month_figures.satisfied - x.satisfied,
+        response_total = case_month_figures.response_total - x.response_total,
+        response_count = case_month_figures.response_count - x.response_count,
+        resolution_total = case_month_figures.resolution_total - x.resolution_total,
+        resolution_count = case_month_figures.resolution_count - x.resolution_count
+    FROM (SELECT * FROM case_contributions WHERE case_id = OLD.id) AS x
+    WHERE case_month_figures.node_id = x.node_id AND case_month_figures.month = x.month AND case_month_figures.unit_id = x.unit_id
+      AND case_month_figures.category_id = x.category_id AND case_month_figures.own = x.own;
 END;
 
 -- The percentiles read one month's response and resolution times of a subtree: this index

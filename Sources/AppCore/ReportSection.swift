@@ -282,16 +282,19 @@ public final class StatementLog: @unchecked Sendable {
     public func append(_ sql: String) { lock.withLock { statements.append(sql) } }
     public var all: [String] { lock.withLock { statements } }
 
-    /// Runs `body` in a read of `database`, recording every statement it runs.
+    /// Runs `body` on `db`, recording every statement it runs.
+    public func recording<T>(_ db: Database, _ body: () throws -> T) rethrows -> T {
+        db.trace(options: .statement) { [self] event in
+            if case .statement(let statement) = event { append(statement.expandedSQL) }
+        }
+        defer { db.trace(options: [], nil) }
+        return try body()
+    }
+
+    /// Runs `body` in a read of `database`; the statements it ran.
     public static func tracing(_ database: AppDatabase, _ body: (Database) throws -> Void) throws -> [String] {
         let log = StatementLog()
-        try database.read { db in
-            db.trace(options: .statement) { event in
-                if case .statement(let statement) = event { log.append(statement.expandedSQL) }
-            }
-            defer { db.trace(options: [], nil) }
-            try body(db)
-        }
+        try database.read { db in try log.recording(db) { try body(db) } }
         return log.all
     }
 }

@@ -88,12 +88,12 @@ public enum CaseRates {
         switch grouping {
         case .childGrid:
             nodes = """
-                (f.node_id IN (SELECT id FROM grids WHERE parent_id IS (SELECT id FROM grids WHERE path = ?3))
-                 OR (f.own = 1 AND f.node_id = (SELECT id FROM grids WHERE path = ?3)))
+                (f.node_id IN (SELECT id FROM grids WHERE parent_id IS (SELECT id FROM scope_node))
+                 OR (f.own = 1 AND f.node_id = (SELECT id FROM scope_node)))
                 """
-            key = "CASE WHEN f.own = 1 AND f.node_id = (SELECT id FROM grids WHERE path = ?3) THEN 0 ELSE f.node_id END"
+            key = "CASE WHEN f.node_id = (SELECT id FROM scope_node) THEN 0 ELSE f.node_id END"
         default:
-            nodes = "f.node_id IN (SELECT id FROM grids WHERE path = ?3 UNION ALL SELECT id FROM grids WHERE ?3 = '/' AND parent_id IS NULL)"
+            nodes = "f.node_id IN (SELECT id FROM scope_node UNION ALL SELECT id FROM grids WHERE ?3 = '/' AND parent_id IS NULL)"
             key = switch grouping {
             case .total, .childGrid: "0"
             case .unit: "f.unit_id"
@@ -108,7 +108,8 @@ public enum CaseRates {
         case .total, .childGrid, .month: unitScoped ? "f.unit_id >= 0" : "f.unit_id = -1"
         }
         return """
-            WITH figures AS (
+            WITH scope_node AS (SELECT id FROM grids WHERE path = ?3),
+            figures AS (
               SELECT \(key) AS k, reported, accepted AS response_due, responded_in_time, resolved, resolved_in_time, followed_up,
                      satisfied, response_total, response_count, resolution_total, resolution_count
               FROM case_month_figures f

@@ -63,20 +63,11 @@ public final class WorkerPool: Sendable {
     }
 
     private func spawn() {
-        let box = Unmanaged.passRetained(self)
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            let pool = Unmanaged<WorkerPool>.fromOpaque(raw).takeRetainedValue()
-            pool.loop()
-            return nil
-        }, box.toOpaque())
-        if rc == 0 {
+        if let thread = startThread({ [self] in loop() }) {
             pthread_detach(thread)
-        } else {
-            box.release()
+        } else if let job = next() {
             // No thread could be started: run the job here rather than lose it.
-            if let job = next() { job() }
+            job()
         }
     }
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CEpoll
 import Dispatch
+import HTTPCore
 import Synchronization
 
 /// One thread waiting on its own epoll instance: the connections it accepted, the shared
@@ -77,18 +78,9 @@ final class EventLoop: @unchecked Sendable {
         spec.it_interval.tv_nsec = Self.sweepInterval
         spec.it_value.tv_nsec = Self.sweepInterval
         timerfd_settime(timerFD, 0, &spec, nil)
-        let box = Unmanaged.passRetained(self)
-        var handle = pthread_t()
-        let rc = pthread_create(&handle, nil, { raw in
-            guard let raw else { return nil }
-            let loop = Unmanaged<EventLoop>.fromOpaque(raw).takeRetainedValue()
-            loop.run()
-            return nil
-        }, box.toOpaque())
-        if rc == 0 {
+        if let handle = startThread({ [self] in run() }) {
             thread.withLock { $0 = handle }
         } else {
-            box.release()
             finished.signal()
         }
     }

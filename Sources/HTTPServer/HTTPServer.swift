@@ -34,16 +34,14 @@ public final class HTTPServer: Sendable {
         var running = false
     }
 
-    public init(configuration: ServerConfiguration, handler: any HTTPHandler, logger: Logger, accessLogger: Logger? = nil) {
+    /// Throws when the loops' epoll instances, eventfds or timerfds cannot be had (descriptors
+    /// exhausted).
+    public init(configuration: ServerConfiguration, handler: any HTTPHandler, logger: Logger, accessLogger: Logger? = nil) throws {
         self.configuration = configuration
         self.handler = handler
         self.logger = logger
         self.accessLogger = configuration.accessLog ? (accessLogger ?? logger) : nil
-        // An epoll instance, an eventfd and a timerfd per loop: only descriptor exhaustion makes
-        // this fail, and a server without loops could not serve anyway.
-        self.loops = (0..<max(1, configuration.loopCount)).map { index in
-            do { return try EventLoop(index: index) } catch { fatalError("cannot create event loop \(index): \(error)") }
-        }
+        self.loops = try (0..<max(1, configuration.loopCount)).map { try EventLoop(index: $0) }
     }
 
     /// The bound port (useful when the configuration asked for port 0).

@@ -73,7 +73,7 @@ struct Serve: ParsableCommand {
             accessLogger = Logger(label: "access") { FileLogHandler(label: $0, file: file) }
         }
 
-        let server = HTTPServer(configuration: config, handler: app.handler, logger: logger, accessLogger: accessLogger)
+        let server = try HTTPServer(configuration: config, handler: app.handler, logger: logger, accessLogger: accessLogger)
         try server.start()
         print("近邻 Jinlin listening on http://\(config.host):\(server.port)/")
         fflush(nil)

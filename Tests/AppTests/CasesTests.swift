@@ -236,24 +236,18 @@ final class ManualClock: @unchecked Sendable {
         #expect(unitTotal.reported == 1 && unitTotal.responseDue == 1 && unitTotal.respondedInTime == 0 && unitTotal.followedUp == 1)
     }
 
-    /// The kept monthly sums equal the same sums computed afresh from `cases` (the migration's
-    /// first fill), and no emptied row keeps a count.
+    /// The kept monthly sums equal the cases' contributions summed afresh (the migration's first
+    /// fill), and no emptied row keeps a count.
     func expectSumsMatchTheCases(_ w: World, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let columns = "node_id, month, unit_id, category_id, own, reported, accepted, responded_in_time, resolved, resolved_in_time, "
             + "followed_up, satisfied, response_total, response_count, resolution_total, resolution_count"
         let (kept, fresh, stray) = try w.app.database.read { db in
             (try Row.fetchAll(db, sql: "SELECT \(columns) FROM case_month_figures WHERE reported <> 0 ORDER BY 1, 2, 3, 4, 5"),
              try Row.fetchAll(db, sql: """
-                SELECT j.value, c.month, CASE WHEN r.r THEN -1 ELSE coalesce(c.unit_id, 0) END,
-                       CASE WHEN r.r THEN -1 ELSE c.category_id END, j.value = c.grid_id, count(*),
-                       sum(c.accepted_at IS NOT NULL), sum(coalesce(c.response_seconds <= c.response_target, 0)),
-                       sum(c.status = 'resolved' OR c.status = 'visited' OR c.status = 'closed'), sum(coalesce(c.resolved_in_time, 0)),
-                       sum(c.satisfaction IS NOT NULL), sum(coalesce(c.satisfaction = 'satisfied' OR c.satisfaction = 'basic', 0)),
-                       sum(coalesce(c.response_seconds, 0)), sum(c.response_seconds IS NOT NULL),
-                       sum(coalesce(c.resolution_seconds, 0)), sum(c.resolution_seconds IS NOT NULL)
-                FROM cases c, json_each('[' || replace(substr(c.grid_path, 2, length(c.grid_path) - 2), '/', ',') || ']') j,
-                     (SELECT 0 AS r UNION ALL SELECT 1) r
-                WHERE c.status <> 'merged' GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+                SELECT node_id, month, unit_id, category_id, own, sum(reported), sum(accepted), sum(responded_in_time), sum(resolved),
+                       sum(resolved_in_time), sum(followed_up), sum(satisfied), sum(response_total), sum(response_count),
+                       sum(resolution_total), sum(resolution_count)
+                FROM case_contributions GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
                 """),
              try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM case_month_figures WHERE reported = 0 AND (accepted <> 0 OR resolved <> 0 OR followed_up <> 0

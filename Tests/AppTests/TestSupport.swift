@@ -68,7 +68,7 @@ final class TestApp: @unchecked Sendable {
         var serverConfig = ServerConfiguration()
         serverConfig.port = 0
         serverConfig.accessLog = false
-        server = HTTPServer(configuration: serverConfig, handler: app.handler, logger: logger)
+        server = try HTTPServer(configuration: serverConfig, handler: app.handler, logger: logger)
         try server.start()
 
         let grids = Grids(database)

@@ -23,7 +23,7 @@ final class TestServer {
         routes(&router)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        server = HTTPServer(configuration: config, handler: RouterHandler(router: router), logger: logger)
+        server = try HTTPServer(configuration: config, handler: RouterHandler(router: router), logger: logger)
         try server.start()
     }
 

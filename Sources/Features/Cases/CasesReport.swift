@@ -19,8 +19,9 @@ enum CasesReport {
         let end = Int64(min(q.now, ChinaDate.startOfDay(q.period.nextFirstDay) ?? q.now).timeIntervalSince1970)
         let now = Int64(q.now.timeIntervalSince1970)
         let groupings: [CaseRates.Grouping] = q.detail ? [.total, .childGrid, .unit, .category] : [.total, .childGrid]
+        // The report prints averages, not percentiles: no pass over the month's cases.
         let figures = try CaseRates.figures(db, scopePath: q.scope.path, firstMonth: month, lastMonth: month, groupings: groupings,
-                                            percentiles: q.detail, now: now)
+                                            percentiles: false, now: now)
         let total = figures[.total]?.first ?? CaseRates.Figures(key: "0")
         let byGrid = figures[.childGrid] ?? []
         var result = ReportSectionResult()
@@ -87,6 +88,7 @@ enum CasesReport {
     /// Cases reported and resolved per month (the rates' month grouping), oldest first.
     @Sendable static func trend(_ db: Database, _ scope: ReportScope, _ months: [ReportPeriod]) throws -> [ReportSeries] {
         guard let first = months.first, let last = months.last else { return [] }
+        // Reported and resolved do not depend on the hour, so no clock is needed (now: 0).
         let figures = try CaseRates.figures(db, scopePath: scope.path, firstMonth: first.text, lastMonth: last.text, grouping: .month,
                                             percentiles: false, now: 0)
         let byMonth = Dictionary(uniqueKeysWithValues: figures.map { ($0.key, $0) })

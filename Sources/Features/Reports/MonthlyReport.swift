@@ -98,21 +98,15 @@ enum ReportBuilder {
 
     /// Every section's figures for `period`, the previous month's main totals and the trends,
     /// read in one transaction (one consistent state of the database).
-    /// - Parameter trace: given, receives every statement the report runs with its arguments
-    ///   filled in (the benchmark runs the same SQL in sqlite3).
+    /// - Parameter log: given, records every statement the report runs with its arguments filled
+    ///   in (the benchmark runs the same SQL in sqlite3).
     static func build(_ registry: ModuleRegistry, database: AppDatabase, scope: ReportScope, period: ReportPeriod,
-                      trace: (@Sendable (String) -> Void)? = nil) throws -> MonthlyReport {
+                      log: StatementLog? = nil) throws -> MonthlyReport {
         let contributions = registry.reportSections
         for contribution in contributions { try contribution.prepare?(database) }
         let now = database.clock.now
         let generatedAt = Timestamp.string(from: now)
-        return try database.read { db in
-            if let trace {
-                db.trace(options: .statement) { event in
-                    if case .statement(let statement) = event { trace(statement.expandedSQL) }
-                }
-            }
-            defer { if trace != nil { db.trace(options: [], nil) } }
+        func assemble(_ db: Database) throws -> MonthlyReport {
             let sections = try compute(db, contributions, ReportQuery(period: period, scope: scope, now: now))
             let before = try compute(db, contributions, ReportQuery(period: period.previous, scope: scope, detail: false, now: now))
             var previous: [String: Double] = [:]
@@ -128,6 +122,9 @@ enum ReportBuilder {
             }
             return MonthlyReport(month: period.text, gridID: scope.gridID, scopeName: scope.name, units: scope.units,
                                  sections: sections, previous: previous, trends: trends, generatedAt: generatedAt)
+        }
+        return try database.read { db in
+            try log.map { try $0.recording(db) { try assemble(db) } } ?? assemble(db)
         }
     }
 

@@ -46,7 +46,7 @@ extension ReportsFeature {
         let units = try env.database.read { db in try ReportBuilder.units(db, under: nil) }
         let statements = StatementLog()
         _ = try ReportBuilder.build(env.modules, database: env.database, scope: ReportScope(gridID: nil, name: "全部", path: nil, units: units),
-                                    period: period, trace: { statements.append($0) })
+                                    period: period, log: statements)
         return statements.all
     }
 
