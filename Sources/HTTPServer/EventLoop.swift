@@ -34,7 +34,6 @@ final class EventLoop: @unchecked Sendable {
     private let wakePending = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
     private let thread = Mutex<pthread_t?>(nil)
-    private let finished = DispatchSemaphore(value: 0)
     private var listener: Int32 = -1
     private weak var server: HTTPServer?
     /// Stamped on a connection's registration so a stale event for a reused descriptor number
@@ -78,11 +77,7 @@ final class EventLoop: @unchecked Sendable {
         spec.it_interval.tv_nsec = Self.sweepInterval
         spec.it_value.tv_nsec = Self.sweepInterval
         timerfd_settime(timerFD, 0, &spec, nil)
-        if let handle = startThread({ [self] in run() }) {
-            thread.withLock { $0 = handle }
-        } else {
-            finished.signal()
-        }
+        if let handle = startThread({ [self] in run() }) { thread.withLock { $0 = handle } }
     }
 
     /// Whether the caller runs on this loop's thread.
@@ -96,17 +91,13 @@ final class EventLoop: @unchecked Sendable {
         wake()
         guard let handle = thread.withLock({ $0 }) else { return }
         if pthread_equal(handle, pthread_self()) != 0 { return }
-        finished.wait()
         pthread_join(handle, nil)
     }
 
     private func run() {
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
-        defer {
-            events.deallocate()
-            finished.signal()
-        }
+        defer { events.deallocate() }
         while true {
             let n = epoll_wait(epoll, events, Int32(capacity), -1)
             if n < 0 {

@@ -115,11 +115,16 @@ public struct Route: Sendable {
     let handler: Handler
     public let timing = HandlerTiming()
 
+    /// The timing a request of this method learns from: only GET and HEAD of a route that is
+    /// neither always offloaded nor always inline can earn the loop.
+    public func timing(for method: HTTPMethod) -> HandlerTiming? {
+        options.offload || options.inline || (method != .get && method != .head) ? nil : timing
+    }
+
     /// Whether this request of the route runs on the worker pool.
     public func runsOnPool(_ method: HTTPMethod) -> Bool {
-        if options.offload { return true }
         if options.inline { return false }
-        return !((method == .get || method == .head) && timing.trusted)
+        return !(timing(for: method)?.trusted ?? false)
     }
 
     func match(_ path: [Substring]) -> [String: String]? {
@@ -323,7 +328,7 @@ public final class RouterHandler: HTTPHandler {
             routed.parameters = parameters
             endpoint = route.handler
             offload = route.runsOnPool(request.head.method)
-            timing = route.options.offload || route.options.inline ? nil : route.timing
+            timing = route.timing(for: request.head.method)
         case .methodNotAllowed(let allowed):
             let allow = allowed.map(\.rawValue).joined(separator: ", ")
             endpoint = { _ in throw HTTPError(.methodNotAllowed, nil, headers: HTTPHeaders([("Allow", allow)])) }

@@ -251,13 +251,13 @@ if [[ ${SKIP_BUILD:-0} != 1 || ! -x $PEER_BIN ]]; then
 fi
 [[ -z $PEER_BIN || -x $PEER_BIN ]] || { MISSING+=("hummingbird: $PEER_BIN not found"); PEER_BIN=""; }
 
-# Every server serves a copy of Public/ with the sample added. Templates and migrations are
-# copied too (under 1 MB): jinlin finds no template in a Templates/ that is a symbolic link.
+# Every server serves a copy of Public/ with the sample added; templates and migrations are
+# linked.
 SERVE_ROOT="$WORK/root"
 mkdir -p "$SERVE_ROOT"
 cp -R "$ROOT/Public" "$SERVE_ROOT/Public"
-cp -R "$ROOT/Templates" "$SERVE_ROOT/Templates"
-cp -R "$ROOT/Migrations" "$SERVE_ROOT/Migrations"
+ln -s "$ROOT/Templates" "$SERVE_ROOT/Templates"
+ln -s "$ROOT/Migrations" "$SERVE_ROOT/Migrations"
 mkdir -p "$SERVE_ROOT/Public/bench"
 cp "$ROOT/Tests/bench/sample-20k.html" "$SERVE_ROOT/Public$STATIC_PATH"
 [[ -f $SERVE_ROOT/Public$STATIC_PATH ]] || die "missing Public$STATIC_PATH"
