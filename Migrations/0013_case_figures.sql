@@ -60,14 +60,18 @@ SELECT node_id, month, unit_id, category_id, own, sum(reported), sum(accepted), 
        sum(resolution_count)
 FROM case_contributions GROUP BY 1, 2, 3, 4, 5;
 
--- A case's contribution is added when it is written and again after each change of what it
--- counts; before the change (or a deletion by hand: the product never deletes cases) its old
--- contribution is taken away. The rows it subtracts from exist: its last addition made them.
-CREATE TRIGGER cases_figures_insert AFTER INSERT ON cases
+-- Applying a case's contribution with a sign: +1 adds it as the case is now, -1 takes it away
+-- (the rows it subtracts from exist: its last addition made them). Written once, as the
+-- INSTEAD OF trigger of this empty view; the triggers on `cases` insert into it.
+CREATE VIEW case_figure_changes AS SELECT 0 AS case_id, 0 AS sign WHERE 0;
+
+CREATE TRIGGER case_figure_changes_apply INSTEAD OF INSERT ON case_figure_changes
 BEGIN
-    INSERT INTO case_month_figures SELECT node_id, month, unit_id, category_id, own, reported, accepted, responded_in_time, resolved,
-           resolved_in_time, followed_up, satisfied, response_total, response_count, resolution_total, resolution_count
-    FROM case_contributions WHERE case_id = NEW.id
+    INSERT INTO case_month_figures
+    SELECT node_id, month, unit_id, category_id, own, NEW.sign * reported, NEW.sign * accepted, NEW.sign * responded_in_time,
+           NEW.sign * resolved, NEW.sign * resolved_in_time, NEW.sign * followed_up, NEW.sign * satisfied, NEW.sign * response_total,
+           NEW.sign * response_count, NEW.sign * resolution_total, NEW.sign * resolution_count
+    FROM case_contributions WHERE case_id = NEW.case_id
     ON CONFLICT DO UPDATE SET
         reported = reported + excluded.reported, accepted = accepted + excluded.accepted,
         responded_in_time = responded_in_time + excluded.responded_in_time, resolved = resolved + excluded.resolved,
@@ -75,54 +79,31 @@ BEGIN
         satisfied = satisfied + excluded.satisfied, response_total = response_total + excluded.response_total,
         response_count = response_count + excluded.response_count, resolution_total = resolution_total + excluded.resolution_total,
         resolution_count = resolution_count + excluded.resolution_count;
+END;
+
+-- A case's contribution is added when it is written and again after each change of what it
+-- counts; before the change (or a deletion by hand: the product never deletes cases) the old
+-- one is taken away.
+CREATE TRIGGER cases_figures_insert AFTER INSERT ON cases
+BEGIN
+    INSERT INTO case_figure_changes VALUES (NEW.id, 1);
 END;
 
 CREATE TRIGGER cases_figures_before_update BEFORE UPDATE OF status, grid_id, grid_path, unit_id, category_id, month, accepted_at,
     response_seconds, response_target, resolution_seconds, resolved_in_time, satisfaction ON cases
 BEGIN
-    UPDATE case_month_figures SET
-        reported = case_month_figures.reported - x.reported, accepted = case_month_figures.accepted - x.accepted,
-        responded_in_time = case_month_figures.responded_in_time - x.responded_in_time,
-        resolved = case_month_figures.resolved - x.resolved, resolved_in_time = case_month_figures.resolved_in_time - x.resolved_in_time,
-        followed_up = case_month_figures.followed_up - x.followed_up, satisfied = case_month_figures.satisfied - x.satisfied,
-        response_total = case_month_figures.response_total - x.response_total,
-        response_count = case_month_figures.response_count - x.response_count,
-        resolution_total = case_month_figures.resolution_total - x.resolution_total,
-        resolution_count = case_month_figures.resolution_count - x.resolution_count
-    FROM (SELECT * FROM case_contributions WHERE case_id = OLD.id) AS x
-    WHERE case_month_figures.node_id = x.node_id AND case_month_figures.month = x.month AND case_month_figures.unit_id = x.unit_id
-      AND case_month_figures.category_id = x.category_id AND case_month_figures.own = x.own;
+    INSERT INTO case_figure_changes VALUES (OLD.id, -1);
 END;
 
 CREATE TRIGGER cases_figures_after_update AFTER UPDATE OF status, grid_id, grid_path, unit_id, category_id, month, accepted_at,
     response_seconds, response_target, resolution_seconds, resolved_in_time, satisfaction ON cases
 BEGIN
-    INSERT INTO case_month_figures SELECT node_id, month, unit_id, category_id, own, reported, accepted, responded_in_time, resolved,
-           resolved_in_time, followed_up, satisfied, response_total, response_count, resolution_total, resolution_count
-    FROM case_contributions WHERE case_id = NEW.id
-    ON CONFLICT DO UPDATE SET
-        reported = reported + excluded.reported, accepted = accepted + excluded.accepted,
-        responded_in_time = responded_in_time + excluded.responded_in_time, resolved = resolved + excluded.resolved,
-        resolved_in_time = resolved_in_time + excluded.resolved_in_time, followed_up = followed_up + excluded.followed_up,
-        satisfied = satisfied + excluded.satisfied, response_total = response_total + excluded.response_total,
-        response_count = response_count + excluded.response_count, resolution_total = resolution_total + excluded.resolution_total,
-        resolution_count = resolution_count + excluded.resolution_count;
+    INSERT INTO case_figure_changes VALUES (NEW.id, 1);
 END;
 
 CREATE TRIGGER cases_figures_delete BEFORE DELETE ON cases
 BEGIN
-    UPDATE case_month_figures SET
-        reported = case_month_figures.reported - x.reported, accepted = case_month_figures.accepted - x.accepted,
-        responded_in_time = case_month_figures.responded_in_time - x.responded_in_time,
-        resolved = case_month_figures.resolved - x.resolved, resolved_in_time = case_month_figures.resolved_in_time - x.resolved_in_time,
-        followed_up = case_month_figures.followed_up - x.followed_up, satisfied = case_month_figures.satisfied - x.satisfied,
-        response_total = case_month_figures.response_total - x.response_total,
-        response_count = case_month_figures.response_count - x.response_count,
-        resolution_total = case_month_figures.resolution_total - x.resolution_total,
-        resolution_count = case_month_figures.resolution_count - x.resolution_count
-    FROM (SELECT * FROM case_contributions WHERE case_id = OLD.id) AS x
-    WHERE case_month_figures.node_id = x.node_id AND case_month_figures.month = x.month AND case_month_figures.unit_id = x.unit_id
-      AND case_month_figures.category_id = x.category_id AND case_month_figures.own = x.own;
+    INSERT INTO case_figure_changes VALUES (OLD.id, -1);
 END;
 
 -- The percentiles read one month's response and resolution times of a subtree: this index
