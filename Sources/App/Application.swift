@@ -74,10 +74,11 @@ public final class Application: Sendable {
         var routes = AppRoutes(env: env)
         let health = HealthCheck(interval: configuration.healthCheckInterval, clock: env.clock)
         // A cached check that never waits: it runs on the event loop.
+        let ok = Array("ok".utf8)
         routes.get("/healthz", .anonymous, options: RouteOptions(inline: true)) { ctx in
             // Answers only when the database does; monitors polling it hard share one check a second.
             try health.check { _ = try ctx.database.read { db in try Int.fetchOne(db, sql: "SELECT 1") } }
-            return HTTPResponse(text: "ok")
+            return HTTPResponse(contentType: "text/plain; charset=utf-8", body: ok)
         }
         if configuration.benchRoutes {
             // For the HTTP benchmark only (JINLIN_BENCH_ROUTES=1): a handler that blocks its

@@ -4,8 +4,9 @@ import Security
 import Storage
 import Views
 
-/// The services every feature uses, built once at start.
-public struct AppEnvironment: Sendable {
+/// The services every feature uses, built once at start. A class: every request's `Context`
+/// and every middleware holds it, and a reference is one retain where a copy was a dozen.
+public final class AppEnvironment: Sendable {
     public let database: AppDatabase
     /// The database's clock: every "now" of a request.
     public var clock: Clock { database.clock }

@@ -31,6 +31,9 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     /// Appends a field, keeping any existing one of the same name.
     public mutating func add(_ name: String, _ value: String) {
+        // A response gathers a handful of fields (its own, then the security headers): room
+        // for eight at the first one saves growing the array three times.
+        if fields.count == fields.capacity && fields.count < 8 { fields.reserveCapacity(8) }
         fields.append(Field(name: name, value: value))
     }
 

@@ -33,7 +33,8 @@ public struct HTTPResponse: Sendable {
 
     public init(status: HTTPStatus = .ok, contentType: String, body: [UInt8]) {
         self.status = status
-        self.headers = HTTPHeaders(fields: [HTTPHeaders.Field(name: "Content-Type", value: contentType)])
+        self.headers = HTTPHeaders()
+        headers.add("Content-Type", contentType)
         self.body = .bytes(body)
     }
 

@@ -32,7 +32,25 @@ public final class LogFile: Sendable {
     }
 
     func append(_ line: String) {
-        append { $0.append(contentsOf: line.utf8) }
+        append { $0.appendUTF8(line) }
+    }
+
+    /// Appends "seconds.millis level label: " and what `message` writes: the line every
+    /// `FileLogHandler` writes, and the access log's, which skips swift-log's per-call cost.
+    func appendLine(level: Logger.Level, label: String, _ message: (inout [UInt8]) -> Void) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        append { buf in
+            appendDecimal(Int(ts.tv_sec), to: &buf)
+            buf.append(46) // "."
+            appendDecimal(Int(ts.tv_nsec / 1_000_000), to: &buf)
+            buf.append(32)
+            buf.appendUTF8(level.rawValue)
+            buf.append(32)
+            buf.appendUTF8(label)
+            buf.append(58); buf.append(32) // ": "
+            message(&buf)
+        }
     }
 
     /// Appends one line that `write` puts straight into the buffer (the newline is added here),
@@ -89,22 +107,10 @@ public struct FileLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
         // The same text as "\(ts.tv_sec).\(ts.tv_nsec / 1_000_000) \(event.level) \(label): \(event.message)",
         // written byte by byte: the interpolation cost more than the rest of an access-log line.
         let message = event.message.description
-        file.append { buf in
-            appendDecimal(Int(ts.tv_sec), to: &buf)
-            buf.append(46) // "."
-            appendDecimal(Int(ts.tv_nsec / 1_000_000), to: &buf)
-            buf.append(32)
-            buf.append(contentsOf: event.level.rawValue.utf8)
-            buf.append(32)
-            buf.append(contentsOf: label.utf8)
-            buf.append(58); buf.append(32) // ": "
-            buf.append(contentsOf: message.utf8)
-        }
+        file.appendLine(level: event.level, label: label) { $0.appendUTF8(message) }
     }
 }
 

@@ -62,6 +62,8 @@ final class HTTPConnection: @unchecked Sendable {
     private var rejection: HTTPResponse?
     private var responseStatus = 0
     private var responseBytes = 0
+    /// Carries each request's response back; dropped at close, which ends the reference cycle.
+    private var responseSlot: ResponseSlot?
 
     // Streaming back-pressure.
     private var streamWaiter: DispatchSemaphore?
@@ -99,6 +101,7 @@ final class HTTPConnection: @unchecked Sendable {
         interest = nil
         streamWaiter?.signal()
         streamWaiter = nil
+        responseSlot = nil
         spool?.remove()
         spool = nil
         server.openConnections.subtract(1, ordering: .relaxed)
@@ -362,8 +365,12 @@ final class HTTPConnection: @unchecked Sendable {
         let request = HTTPRequest(head: head, body: body, trailers: trailers, remoteAddress: peer)
 
         // A handler that answers at once (most pages) is finished right here, without a hop.
-        // The closure captures the slot alone, so it needs no allocation of its own.
-        let slot = ResponseSlot(connection: self)
+        // The closure captures the slot alone, so it needs no allocation of its own; the slot
+        // serves every request of the connection, one at a time (the next is dispatched only
+        // after this one's response was delivered).
+        let slot = responseSlot ?? ResponseSlot(connection: self)
+        responseSlot = slot
+        slot.begin()
         server.handler.handle(request) { [slot] response in slot.deliver(response) }
         if let response = slot.endSynchronousPhase() {
             finishResponse(response)
@@ -418,19 +425,31 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func logAccess() {
+        if let file = server.accessLogFile {
+            file.appendLine(level: .info, label: "access") { accessLine(into: &$0) }
+            return
+        }
         guard let logger = server.accessLogger else { return }
-        let now = monotonicNanos()
-        let start = headStart != 0 ? headStart : now
-        // "\(peer) \(method) \(path) \(status) \(bytes) \(micros)us", assembled in the loop's
-        // scratch buffer: one String for swift-log instead of an interpolation per field.
+        // Assembled in the loop's scratch buffer: one String for swift-log instead of an
+        // interpolation per field.
         var line: [UInt8] = []
         swap(&line, &loop.logScratch) // take it out, so it stays uniquely referenced
         line.removeAll(keepingCapacity: true)
-        line.append(contentsOf: peer.utf8)
+        accessLine(into: &line)
+        let message = String(decoding: line, as: UTF8.self)
+        loop.logScratch = line
+        logger.info(Logger.Message(stringLiteral: message))
+    }
+
+    /// "\(peer) \(method) \(path) \(status) \(bytes) \(micros)us"
+    private func accessLine(into line: inout [UInt8]) {
+        let now = monotonicNanos()
+        let start = headStart != 0 ? headStart : now
+        line.appendUTF8(peer)
         line.append(32)
-        line.append(contentsOf: (head?.method.rawValue ?? "-").utf8)
+        line.appendUTF8(head?.method.rawValue ?? "-")
         line.append(32)
-        line.append(contentsOf: (head?.path ?? "-").utf8)
+        line.appendUTF8(head?.path ?? "-")
         line.append(32)
         appendDecimal(responseStatus, to: &line)
         line.append(32)
@@ -438,9 +457,6 @@ final class HTTPConnection: @unchecked Sendable {
         line.append(32)
         appendDecimal(UInt((now &- start) / 1000), to: &line)
         line.append(117); line.append(115) // "us"
-        let message = String(decoding: line, as: UTF8.self)
-        loop.logScratch = line
-        logger.info(Logger.Message(stringLiteral: message))
     }
 
     // MARK: - Streaming
@@ -607,20 +623,30 @@ final class HTTPConnection: @unchecked Sendable {
 
 /// Carries a response out of a handler: kept for the caller when the handler answered at once,
 /// or handed over to the connection's loop when it answered later from another thread.
-final class ResponseSlot: Sendable {
-    private let state = Mutex<(synchronous: Bool, response: HTTPResponse?)>((true, nil))
+final class ResponseSlot: @unchecked Sendable {
+    /// Whether the request's synchronous phase (the handler's call) is still on. It also guards
+    /// `response`, which is only touched under it. The response is not the mutex's own value: a
+    /// generic payload was destroyed through value witnesses several times per request.
+    private let synchronous = Mutex<Bool>(true)
+    private var response: HTTPResponse?
     private let connection: HTTPConnection
 
     init(connection: HTTPConnection) {
         self.connection = connection
     }
 
+    /// Starts a request: its handler's response is kept for the caller until
+    /// `endSynchronousPhase`.
+    func begin() {
+        synchronous.withLock { $0 = true }
+    }
+
     /// Stores the response for the synchronous path, or, once that has ended, finishes it on the
     /// connection's loop.
     func deliver(_ response: HTTPResponse) {
-        let stored = state.withLock {
-            guard $0.synchronous else { return false }
-            $0.response = response
+        let stored = synchronous.withLock { synchronous in
+            guard synchronous else { return false }
+            self.response = response
             return true
         }
         if stored { return }
@@ -632,9 +658,10 @@ final class ResponseSlot: Sendable {
     }
 
     func endSynchronousPhase() -> HTTPResponse? {
-        state.withLock {
-            $0.synchronous = false
-            return $0.response
+        synchronous.withLock { synchronous in
+            synchronous = false
+            defer { response = nil }
+            return response
         }
     }
 }

@@ -19,6 +19,8 @@ public final class HTTPServer: Sendable {
     let handler: any HTTPHandler
     let logger: Logger
     let accessLogger: Logger?
+    /// The access log's file, written without swift-log (see `LogFile.appendLine`).
+    let accessLogFile: LogFile?
 
     private let loops: [EventLoop]
     private let state = Mutex(ServerState())
@@ -36,11 +38,15 @@ public final class HTTPServer: Sendable {
 
     /// Throws when the loops' epoll instances, eventfds or timerfds cannot be had (descriptors
     /// exhausted).
-    public init(configuration: ServerConfiguration, handler: any HTTPHandler, logger: Logger, accessLogger: Logger? = nil) throws {
+    /// The access log goes to `accessLogFile` when given, else to `accessLogger`, else to `logger`;
+    /// nowhere when `configuration.accessLog` is off.
+    public init(configuration: ServerConfiguration, handler: any HTTPHandler, logger: Logger, accessLogger: Logger? = nil,
+                accessLogFile: LogFile? = nil) throws {
         self.configuration = configuration
         self.handler = handler
         self.logger = logger
-        self.accessLogger = configuration.accessLog ? (accessLogger ?? logger) : nil
+        self.accessLogFile = configuration.accessLog ? accessLogFile : nil
+        self.accessLogger = configuration.accessLog && accessLogFile == nil ? (accessLogger ?? logger) : nil
         self.loops = try (0..<max(1, configuration.loopCount)).map { try EventLoop(index: $0) }
     }
 
@@ -64,7 +70,7 @@ public final class HTTPServer: Sendable {
     /// Accepts what is pending on `listener` for `loop` (on its thread). A few per wake-up, so
     /// a burst of connections spreads over the loops instead of landing on the first one awake.
     func acceptPending(_ listener: Int32, on loop: EventLoop) {
-        for _ in 0..<4 {
+        for _ in 0..<1 {
             guard let (fd, peer) = Socket.accept(listener) else { return }
             if state.withLock({ $0.shuttingDown }) {
                 close(fd)

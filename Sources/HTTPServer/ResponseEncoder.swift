@@ -49,16 +49,19 @@ struct ResponseEncoder {
         var chunked = false
         let streamingHTTP10 = stream != nil && version.minor == 0
         var head: [UInt8] = []
-        head.reserveCapacity(256)
+        // Room for the fixed lines (status, Date, framing) and every field: one allocation.
+        var size = 160 + date.count
+        for field in response.headers.fields { size += field.name.utf8.count + field.value.utf8.count + 4 }
+        head.reserveCapacity(size)
         head.append(contentsOf: Self.http11)
         appendDecimal(response.status.code, to: &head)
         head.append(32)
-        head.append(contentsOf: response.status.reason.utf8)
+        head.appendUTF8(response.status.reason)
         head.append(13); head.append(10)
         for field in response.headers.fields where !Self.isFramingField(field.name) {
-            head.append(contentsOf: field.name.utf8)
+            head.appendUTF8(field.name)
             head.append(58); head.append(32)
-            head.append(contentsOf: field.value.utf8)
+            head.appendUTF8(field.value)
             head.append(13); head.append(10)
         }
         head.append(contentsOf: date)

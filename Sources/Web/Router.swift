@@ -199,7 +199,7 @@ public struct Router: Sendable {
     /// every request, so the candidates are walked in place rather than collected in an array.
     func resolve(_ method: HTTPMethod, _ encodedPath: String) -> Resolution {
         if let indexes = literalRoutes[normalizedLiteral(encodedPath)], !indexes.isEmpty {
-            return choose(method, indexes.lazy.map { (self.routes[$0], [:]) })
+            return choose(method, count: indexes.count) { (routes[indexes[$0]], [:]) }
         }
         // Count the segments before splitting: most paths that reach this point (static files)
         // have no route of their length at all.
@@ -210,15 +210,24 @@ public struct Router: Sendable {
             if let parameters = routes[index].match(parts) { candidates.append((routes[index], parameters)) }
         }
         if candidates.isEmpty { return .notFound }
-        return choose(method, candidates)
+        return choose(method, count: candidates.count) { candidates[$0] }
     }
 
-    private func choose<C: Collection>(_ method: HTTPMethod, _ candidates: C) -> Resolution
-    where C.Element == (Route, [String: String]) {
-        if let hit = candidates.first(where: { $0.0.method == method }) { return .found(hit.0, hit.1) }
-        if method == .head, let hit = candidates.first(where: { $0.0.method == .get }) { return .found(hit.0, hit.1) }
+    /// Picks among `count` candidates, the `i`th given by `candidate(i)`: a non-escaping closure,
+    /// so walking the literal routes in place allocates nothing.
+    private func choose(_ method: HTTPMethod, count: Int, _ candidate: (Int) -> (Route, [String: String])) -> Resolution {
+        for i in 0..<count where candidate(i).0.method == method {
+            let hit = candidate(i)
+            return .found(hit.0, hit.1)
+        }
+        if method == .head {
+            for i in 0..<count where candidate(i).0.method == .get {
+                let hit = candidate(i)
+                return .found(hit.0, hit.1)
+            }
+        }
         var allowed: [HTTPMethod] = []
-        for (route, _) in candidates where !allowed.contains(route.method) { allowed.append(route.method) }
+        for i in 0..<count where !allowed.contains(candidate(i).0.method) { allowed.append(candidate(i).0.method) }
         if allowed.contains(.get) && !allowed.contains(.head) { allowed.append(.head) }
         return .methodNotAllowed(allowed)
     }

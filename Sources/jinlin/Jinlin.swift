@@ -63,17 +63,18 @@ struct Serve: ParsableCommand {
             throw ValidationError("port must be 0…65535")
         }
         config.port = p
+        if let loops = env["JINLIN_LOOPS"].flatMap({ Int($0) }), loops > 0 { config.loopCount = loops }
         let logSetting = accessLog ?? env["JINLIN_ACCESS_LOG"] ?? "-"
         var accessLogger: Logger?
+        var accessLogFile: LogFile?
         switch logSetting {
         case "off": config.accessLog = false
         case "-": accessLogger = Logger(label: "access")
-        default:
-            let file = try LogFile(path: logSetting)
-            accessLogger = Logger(label: "access") { FileLogHandler(label: $0, file: file) }
+        default: accessLogFile = try LogFile(path: logSetting)
         }
 
-        let server = try HTTPServer(configuration: config, handler: app.handler, logger: logger, accessLogger: accessLogger)
+        let server = try HTTPServer(configuration: config, handler: app.handler, logger: logger, accessLogger: accessLogger,
+                                    accessLogFile: accessLogFile)
         try server.start()
         print("近邻 Jinlin listening on http://\(config.host):\(server.port)/")
         fflush(nil)
@@ -87,6 +88,7 @@ struct Serve: ParsableCommand {
             signalSources.append(source)
         }
         server.waitUntilStopped()
+        accessLogFile?.flush()
         logger.info("stopped")
         _ = signalSources
     }

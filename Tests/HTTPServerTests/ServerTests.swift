@@ -54,6 +54,24 @@ struct ServerTests {
         }
     }
 
+    @Test func theAccessLogFileGetsALinePerRequest() throws {
+        let path = NSTemporaryDirectory() + "jinlin-access-\(UUID().uuidString).log"
+        defer { unlink(path) }
+        let file = try LogFile(path: path)
+        let s = try TestServer(configure: { $0.accessLog = true }, accessLogFile: file, routes: Self.echoRoutes)
+        let c = try s.client()
+        c.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\nGET /nowhere?q=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(c.responses(2).map(\.status) == [200, 404])
+        s.stop()
+        file.flush()
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        // "seconds.millis info access: peer method path status bytes micros"
+        let pattern = /^\d+\.\d+ info access: 127\.0\.0\.1 (GET \/hello 200 6|GET \/nowhere 404 \d+) \d+us$/
+        for line in lines { #expect(line.wholeMatch(of: pattern) != nil, "\(line)") }
+        #expect(lines.first?.contains("GET /hello 200 6 ") == true)
+    }
+
     @Test func http10ClosesByDefaultAndKeepsAliveWhenAsked() throws {
         let s = try TestServer(routes: Self.echoRoutes)
         let c = try s.client()

@@ -13,7 +13,8 @@ final class TestServer {
     let server: HTTPServer
     var port: Int { server.port }
 
-    init(configure: (inout ServerConfiguration) -> Void = { _ in }, routes: (inout Router) -> Void) throws {
+    init(configure: (inout ServerConfiguration) -> Void = { _ in }, accessLogFile: LogFile? = nil,
+         routes: (inout Router) -> Void) throws {
         var config = ServerConfiguration()
         config.port = 0
         config.loopCount = 2
@@ -23,7 +24,8 @@ final class TestServer {
         routes(&router)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        server = try HTTPServer(configuration: config, handler: RouterHandler(router: router), logger: logger)
+        server = try HTTPServer(configuration: config, handler: RouterHandler(router: router), logger: logger,
+                                accessLogFile: accessLogFile)
         try server.start()
     }
 
