@@ -12,11 +12,12 @@ struct SessionMiddleware: Middleware {
     let env: AppEnvironment
 
     func respond(to request: Request, next: (Request) throws -> HTTPResponse) throws -> HTTPResponse {
-        var request = request
-        if let token = request.http.cookies[CookieName.session],
-           let session = try request.timed(.session, { try env.sessions.find(token: token) }) {
-            request[SessionKey.self] = session
+        guard let token = request.http.cookies[CookieName.session],
+              let session = try request.timed(.session, { try env.sessions.find(token: token) }) else {
+            return try next(request)
         }
+        var request = request
+        request[SessionKey.self] = session
         return try next(request)
     }
 }
@@ -80,16 +81,22 @@ struct CSRFMiddleware: Middleware {
 struct SecurityHeadersMiddleware: Middleware {
     func respond(to request: Request, next: (Request) throws -> HTTPResponse) throws -> HTTPResponse {
         var response = try next(request)
-        response.headers.add("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-        response.headers.add("X-Content-Type-Options", "nosniff")
-        response.headers.add("X-Frame-Options", "DENY")
-        response.headers.add("Referrer-Policy", "same-origin")
-        if !response.headers.contains("cache-control") {
+        let hasCacheControl = response.headers.contains("cache-control")
+        response.headers.add(contentsOf: Self.fields)
+        if !hasCacheControl {
             // Pages carry personal data: never keep them in shared caches.
             response.headers.add("Cache-Control", "no-store")
         }
         return response
     }
+
+    static let fields = [
+        HTTPHeaders.Field(name: "Content-Security-Policy",
+                          value: "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+        HTTPHeaders.Field(name: "X-Content-Type-Options", value: "nosniff"),
+        HTTPHeaders.Field(name: "X-Frame-Options", value: "DENY"),
+        HTTPHeaders.Field(name: "Referrer-Policy", value: "same-origin"),
+    ]
 }
 
 extension HTTPBody {

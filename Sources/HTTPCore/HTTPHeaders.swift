@@ -37,6 +37,12 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
         fields.append(Field(name: name, value: value))
     }
 
+    /// Appends fields, keeping existing ones of the same names.
+    public mutating func add(contentsOf more: [Field]) {
+        fields.reserveCapacity(Swift.max(8, fields.count + more.count + 1))
+        fields.append(contentsOf: more)
+    }
+
     /// Replaces every field of this name with one field.
     public mutating func set(_ name: String, _ value: String) {
         remove(name)

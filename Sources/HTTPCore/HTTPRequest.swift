@@ -94,12 +94,15 @@ public enum HTTPBody: Sendable, Equatable {
 }
 
 /// A complete request handed to the application.
-public struct HTTPRequest: Sendable {
-    public var head: HTTPRequestHead
-    public var body: HTTPBody
-    public var trailers: HTTPHeaders
+/// A whole request. A class, because it is handed down a middleware chain and into every
+/// handler's context: passing it on is one retain, where copying its dozen strings and arrays
+/// was a retain and a release each, several times per request.
+public final class HTTPRequest: Sendable {
+    public let head: HTTPRequestHead
+    public let body: HTTPBody
+    public let trailers: HTTPHeaders
     /// The peer's address as text ("127.0.0.1"), for logs and throttling.
-    public var remoteAddress: String
+    public let remoteAddress: String
 
     public init(head: HTTPRequestHead, body: HTTPBody = .empty, trailers: HTTPHeaders = HTTPHeaders(),
                 remoteAddress: String = "") {

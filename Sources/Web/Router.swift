@@ -102,7 +102,8 @@ public final class HandlerTiming: Sendable {
     }
 }
 
-public struct Route: Sendable {
+/// A class: resolving a request hands its route around, which should cost one retain.
+public final class Route: Sendable {
     enum Segment: Sendable, Equatable {
         case literal(String)
         case parameter(String)
@@ -114,6 +115,14 @@ public struct Route: Sendable {
     let segments: [Segment]
     let handler: Handler
     public let timing = HandlerTiming()
+
+    init(method: HTTPMethod, pattern: String, options: RouteOptions, segments: [Segment], handler: @escaping Handler) {
+        self.method = method
+        self.pattern = pattern
+        self.options = options
+        self.segments = segments
+        self.handler = handler
+    }
 
     /// The timing a request of this method learns from: only GET and HEAD of a route that is
     /// neither always offloaded nor always inline can earn the loop.
@@ -159,8 +168,9 @@ public struct Router: Sendable {
     public var logger = Logger(label: "jinlin.router")
 
     private var literalRoutes: [String: [Int]] = [:]
-    /// Route indexes by segment count: a pattern only matches paths with as many segments, so
-    /// a request that no literal route takes (static files, 404s) is tried against those alone.
+    /// The indexes of routes with parameters, by segment count: a pattern only matches paths with
+    /// as many segments, and a path that no literal route takes (static files, 404s) can only be
+    /// matched by a pattern with parameters.
     private var routesBySegmentCount: [Int: [Int]] = [:]
 
     public init() {}
@@ -171,8 +181,9 @@ public struct Router: Sendable {
             $0.hasPrefix(":") ? .parameter(String($0.dropFirst())) : .literal(String($0))
         }
         routes.append(Route(method: method, pattern: pattern, options: options, segments: segments, handler: handler))
-        routesBySegmentCount[segments.count, default: []].append(routes.count - 1)
-        if !segments.contains(where: { if case .parameter = $0 { return true } else { return false } }) {
+        if segments.contains(where: { if case .parameter = $0 { return true } else { return false } }) {
+            routesBySegmentCount[segments.count, default: []].append(routes.count - 1)
+        } else {
             literalRoutes["/" + segments.map { if case .literal(let t) = $0 { return t } else { return "" } }.joined(separator: "/"), default: []]
                 .append(routes.count - 1)
         }
@@ -233,7 +244,8 @@ public struct Router: Sendable {
     }
 
     private func normalizedLiteral(_ path: String) -> String {
-        if containsByte(path, 37) { // "%": decode before comparing
+        // "%": decode before comparing; "//": drop the empty segment, as pattern matching does.
+        if containsByte(path, 37) || containsEmptySegment(path) {
             return "/" + decodedSegments(path).joined(separator: "/")
         }
         // Byte counts, not `path.count` (which walks grapheme clusters): "/" is one byte.
@@ -275,6 +287,16 @@ func segmentCount(_ path: String) -> Int {
         }
         return count
     }
+}
+
+/// Whether the path has "//" somewhere.
+func containsEmptySegment(_ path: String) -> Bool {
+    var previous: UInt8 = 0
+    for b in path.utf8 {
+        if b == 47 && previous == 47 { return true }
+        previous = b
+    }
+    return false
 }
 
 /// Whether the string's UTF-8 contains `byte`, scanning contiguous memory.

@@ -244,6 +244,23 @@ struct ServerTests {
         #expect(r[safe: 2]?.text == "item 一")
     }
 
+    /// Literal routes are found by their normalized path; a path they do not take is only tried
+    /// against patterns with parameters, then the fallback.
+    @Test func literalPathsMatchWithEmptySegmentsAndTheRestFallsThrough() throws {
+        let s = try TestServer { r in
+            Self.echoRoutes(&r)
+            r.get("/items/new") { _ in HTTPResponse(text: "new item") }
+            r.fallback = { req in HTTPResponse(text: "fallback \(req.path)") }
+        }
+        let c = try s.client()
+        for path in ["/hello", "//hello", "/hello/", "/%68ello", "/items/new", "/items//new", "/items/7", "/hello/x", "/other"] {
+            c.send("GET \(path) HTTP/1.1\r\nHost: t\r\n\r\n")
+        }
+        let r = c.responses(9)
+        #expect(r.map(\.text) == ["你好", "你好", "你好", "你好", "new item", "new item", "item 7",
+                                 "fallback /hello/x", "fallback /other"])
+    }
+
     @Test func malformedRequestGets400AndTheConnectionCloses() throws {
         let s = try TestServer(routes: Self.echoRoutes)
         let c = try s.client()

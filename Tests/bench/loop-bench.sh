@@ -7,6 +7,8 @@
 #  2. Idle latency: an ID-tail resident search (`/residents?q=<4 digits>`, signed in as a
 #     community's staff, USERNAME/PASSWORD, default the seed's staff1) on a warm connection back to back, then one request every 100 ms; p50 and p99 of each
 #     and their ratio (target: idle within 1.5x of warm).
+#  3. The machine's own share of that: Tests/bench/coldcpu.c (built with cc when there is one)
+#     times a fixed computation back to back and after 100 ms idle, with no server involved.
 #
 # A BENCHMARK, not a test: it prints figures next to the targets and never fails on a figure.
 #
@@ -98,3 +100,12 @@ ratio = pct(idle, 50) / pct(warm_all, 50)
 print(f"  idle / warm (p50): {ratio:.2f}x (target within 1.5x: {'meets' if ratio <= 1.5 else 'MISSES'}); "
       f"p99: {pct(idle, 99) / pct(warm_all, 99):.2f}x")
 PY
+
+# 3. The machine's own idle penalty, for comparison.
+if command -v cc > /dev/null; then
+    COLD=$(mktemp -d "${TMPDIR:-/tmp}/jinlin-coldcpu.XXXXXX")
+    cc -O2 -o "$COLD/coldcpu" Tests/bench/coldcpu.c && echo "this machine, no server: $("$COLD/coldcpu" 1024 100 "${SAMPLES}")"
+    rm -rf "$COLD"
+else
+    echo "this machine, no server: (no C compiler; Tests/bench/coldcpu.c not run)"
+fi
