@@ -47,6 +47,13 @@ public struct Context: Sendable {
     /// The submitted urlencoded form (parsed once, by the CSRF check).
     public var form: FormData { request[FormKey.self] ?? FormData(urlEncoded: request.http.body.inlineBytes) }
 
+    /// A submitted field (of a multipart upload, else of the urlencoded form), trimmed and cut to
+    /// `max` characters: what every form handler stores.
+    public func text(_ name: String, max: Int = 200) -> String {
+        let raw = multipart?.fields[name] ?? form[name] ?? ""
+        return String(raw.trimmingCharacters(in: .whitespacesAndNewlines).prefix(max))
+    }
+
     /// The submitted multipart form, for uploads; its files are removed after the handler returns.
     public var multipart: MultipartForm? { request[MultipartKey.self] }
 

@@ -16,11 +16,6 @@ enum CasePages {
 
     static func now(_ ctx: Context) -> Int64 { CaseStore.seconds(ctx.clock.now) }
 
-    static func text(_ ctx: Context, _ name: String, max: Int = 500) -> String {
-        let raw = ctx.multipart?.fields[name] ?? ctx.form[name] ?? ""
-        return String(raw.trimmingCharacters(in: .whitespacesAndNewlines).prefix(max))
-    }
-
     static func shown(_ text: String?) -> Any {
         guard let text, !text.isEmpty else { return false }
         return text
@@ -65,7 +60,7 @@ enum CasePages {
 
     /// Reads a `datetime-local` value (`2026-12-05T18:00`, Beijing time); nil for empty, 422 for nonsense.
     static func deadline(_ ctx: Context) throws -> Int64? {
-        let raw = text(ctx, "deadline", max: 20)
+        let raw = ctx.text("deadline", max: 20)
         if raw.isEmpty { return nil }
         let parts = raw.split(separator: "T")
         guard parts.count == 2, let day = ChinaDate.startOfDay(String(parts[0])) else {
@@ -215,7 +210,7 @@ enum CasePages {
     static func create(_ ctx: Context) throws -> HTTPResponse {
         var state = FormState()
         for (field, max) in [("category", 10), ("description", 1200), ("location", 220), ("grid_id", 20), ("resident_id", 20)] {
-            state.values[field] = text(ctx, field, max: max)
+            state.values[field] = ctx.text(field, max: max)
         }
         let files = (ctx.multipart?.files(for: "photo") ?? []).filter { $0.size > 0 }
         do {
@@ -226,7 +221,7 @@ enum CasePages {
             let id = try store(ctx).report(
                 NewCase(categoryID: Int64(state.value("category")), description: state.value("description"),
                         location: state.value("location"), gridID: Int64(state.value("grid_id")),
-                        residentID: Int64(state.value("resident_id")), phoneCall: text(ctx, "phone_call", max: 5) == "1",
+                        residentID: Int64(state.value("resident_id")), phoneCall: ctx.text("phone_call", max: 5) == "1",
                         photos: photos),
                 principal: ctx.principal, actor: ctx.actor)
             return ctx.redirect("/cases/\(id)", flash: .success("已提交，工单编号 #\(id)。社区将在时限内受理。"))
@@ -388,7 +383,7 @@ enum CasePages {
         } catch let fields as FieldErrors {
             var state = FormState()
             for (field, message) in fields.errors { state.addError(message, for: field) }
-            state.values = ["unit_id": text(ctx, "unit_id", max: 20)]
+            state.values = ["unit_id": ctx.text("unit_id", max: 20)]
             return try show(ctx, id: id, state: state, status: .unprocessableContent)
         }
     }
@@ -397,7 +392,7 @@ enum CasePages {
     static func accept(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
         let current = try ctx.database.read { db in try CaseRow.find(db, id) }
-        let note = text(ctx, "note")
+        let note = ctx.text("note", max: 500)
         // A unit handler only ever signs for a case (so a case outside the unit is "not found").
         if current?.state == .assigned || ctx.principal?.role == .unitHandler {
             return try act(ctx, success: "已签收，请在时限内办结。") { try $0.unitAccept($1, note: note, principal: ctx.principal, actor: ctx.actor) }
@@ -407,28 +402,28 @@ enum CasePages {
 
     static func assign(_ ctx: Context) throws -> HTTPResponse {
         try act(ctx, success: "已派单。") {
-            try $0.assign($1, unitID: Int64(text(ctx, "unit_id", max: 20)), deadline: try deadline(ctx), note: text(ctx, "note"),
+            try $0.assign($1, unitID: Int64(ctx.text("unit_id", max: 20)), deadline: try deadline(ctx), note: ctx.text("note", max: 500),
                           principal: ctx.principal, actor: ctx.actor)
         }
     }
 
     static func giveBack(_ ctx: Context) throws -> HTTPResponse {
-        try act(ctx, success: "已退回社区重新派单。") { try $0.giveBack($1, reason: text(ctx, "reason"), principal: ctx.principal, actor: ctx.actor) }
+        try act(ctx, success: "已退回社区重新派单。") { try $0.giveBack($1, reason: ctx.text("reason", max: 500), principal: ctx.principal, actor: ctx.actor) }
     }
 
     static func escalate(_ ctx: Context) throws -> HTTPResponse {
         try act(ctx, success: "已吹哨上报。") {
-            try $0.escalate($1, unitID: Int64(text(ctx, "unit_id", max: 20)), deadline: try deadline(ctx), reason: text(ctx, "reason"),
+            try $0.escalate($1, unitID: Int64(ctx.text("unit_id", max: 20)), deadline: try deadline(ctx), reason: ctx.text("reason", max: 500),
                             principal: ctx.principal, actor: ctx.actor)
         }
     }
 
     static func pause(_ ctx: Context) throws -> HTTPResponse {
-        try act(ctx, success: "已挂起，办理时限暂停计算。") { try $0.pause($1, reason: text(ctx, "reason"), principal: ctx.principal, actor: ctx.actor) }
+        try act(ctx, success: "已挂起，办理时限暂停计算。") { try $0.pause($1, reason: ctx.text("reason", max: 500), principal: ctx.principal, actor: ctx.actor) }
     }
 
     static func resume(_ ctx: Context) throws -> HTTPResponse {
-        try act(ctx, success: "已恢复办理，时限顺延。") { try $0.resume($1, note: text(ctx, "note"), principal: ctx.principal, actor: ctx.actor) }
+        try act(ctx, success: "已恢复办理，时限顺延。") { try $0.resume($1, note: ctx.text("note", max: 500), principal: ctx.principal, actor: ctx.actor) }
     }
 
     static func resolve(_ ctx: Context) throws -> HTTPResponse {
@@ -441,29 +436,29 @@ enum CasePages {
         return try act(ctx, success: "已办结，等待回访。") { store, id in
             guard files.count <= 3 else { throw FieldErrors("photo", "最多上传 3 张照片") }
             let photos = try files.compactMap { try PhotoFiles.upload($0, database: ctx.database) }
-            try store.resolve(id, note: text(ctx, "note"), photos: photos, principal: ctx.principal, actor: ctx.actor)
+            try store.resolve(id, note: ctx.text("note", max: 500), photos: photos, principal: ctx.principal, actor: ctx.actor)
         }
     }
 
     static func visit(_ ctx: Context) throws -> HTTPResponse {
-        let satisfaction = text(ctx, "satisfaction", max: 20)
+        let satisfaction = ctx.text("satisfaction", max: 20)
         return try act(ctx, success: satisfaction == "unsatisfied" ? "已记录回访：不满意，工单已退回承办部门重新办理。" : "已记录回访。") {
-            try $0.visit($1, satisfaction: satisfaction, note: text(ctx, "note"), principal: ctx.principal, actor: ctx.actor)
+            try $0.visit($1, satisfaction: satisfaction, note: ctx.text("note", max: 500), principal: ctx.principal, actor: ctx.actor)
         }
     }
 
     static func close(_ ctx: Context) throws -> HTTPResponse {
-        try act(ctx, success: "工单已关闭。") { try $0.close($1, note: text(ctx, "note"), principal: ctx.principal, actor: ctx.actor) }
+        try act(ctx, success: "工单已关闭。") { try $0.close($1, note: ctx.text("note", max: 500), principal: ctx.principal, actor: ctx.actor) }
     }
 
     static func merge(_ ctx: Context) throws -> HTTPResponse {
-        let target = Int64(text(ctx, "target_id", max: 20).trimmingCharacters(in: CharacterSet(charactersIn: "#")))
+        let target = Int64(ctx.text("target_id", max: 20).trimmingCharacters(in: CharacterSet(charactersIn: "#")))
         return try act(ctx, success: "已合并到工单 #\(target.map(String.init) ?? "")。") {
-            try $0.merge($1, into: target, note: text(ctx, "note"), principal: ctx.principal, actor: ctx.actor)
+            try $0.merge($1, into: target, note: ctx.text("note", max: 500), principal: ctx.principal, actor: ctx.actor)
         }
     }
 
     static func supervise(_ ctx: Context) throws -> HTTPResponse {
-        try act(ctx, success: "已督办，承办部门已收到提醒。") { try $0.supervise($1, note: text(ctx, "note"), principal: ctx.principal, actor: ctx.actor) }
+        try act(ctx, success: "已督办，承办部门已收到提醒。") { try $0.supervise($1, note: ctx.text("note", max: 500), principal: ctx.principal, actor: ctx.actor) }
     }
 }

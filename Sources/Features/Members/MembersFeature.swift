@@ -114,9 +114,5 @@ extension Context {
         }
     }
 
-    func text(_ name: String, max: Int = 200) -> String {
-        String((form[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(max))
-    }
-
     var thisYear: Int { Int(ChinaDate.today(clock.now).prefix(4)) ?? 2000 }
 }

@@ -12,10 +12,6 @@ extension Context {
     var points: PointsStore { PointsStore(database: database) }
     var pointsActor: PointsActor { PointsActor(principal: principal, audit: actor) }
 
-    func text(_ name: String, max: Int = 200) -> String {
-        String((form[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(max))
-    }
-
     /// The year from `?year=` (2000…2100), this year in China otherwise.
     var pointsYear: Int {
         if let text = query["year"], let year = Int(text), (2000...2100).contains(year) { return year }

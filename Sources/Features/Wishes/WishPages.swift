@@ -20,11 +20,6 @@ enum WishPages {
         return try ctx.database.read { db in try WishStore.residentID(db, userID: user.id) }
     }
 
-    static func text(_ ctx: Context, _ name: String, max: Int = 200) -> String {
-        let raw = ctx.multipart?.fields[name] ?? ctx.form[name] ?? ""
-        return String(raw.trimmingCharacters(in: .whitespacesAndNewlines).prefix(max))
-    }
-
     static func shown(_ text: String?) -> Any {
         guard let text, !text.isEmpty else { return false }
         return text
@@ -313,11 +308,11 @@ enum WishPages {
 
     static func create(_ ctx: Context) throws -> HTTPResponse {
         var state = FormState()
-        state.values["title"] = text(ctx, "title", max: 80)
-        state.values["description"] = text(ctx, "description", max: 1200)
-        state.values["category"] = text(ctx, "category", max: 10)
-        state.values["value"] = text(ctx, "value", max: 10)
-        state.values["resident_id"] = text(ctx, "resident_id", max: 20)
+        state.values["title"] = ctx.text("title", max: 80)
+        state.values["description"] = ctx.text("description", max: 1200)
+        state.values["category"] = ctx.text("category", max: 10)
+        state.values["value"] = ctx.text("value", max: 10)
+        state.values["resident_id"] = ctx.text("resident_id", max: 20)
         do {
             let id = try store(ctx).create(
                 NewWish(title: state.value("title"), description: state.value("description"), categoryID: Int64(state.value("category")),
@@ -340,7 +335,7 @@ enum WishPages {
 
     static func reject(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
-        try store(ctx).reject(id, reason: text(ctx, "reason"), principal: ctx.principal, actor: ctx.actor)
+        try store(ctx).reject(id, reason: ctx.text("reason"), principal: ctx.principal, actor: ctx.actor)
         return ctx.redirect("/wishes/\(id)", flash: .success("已退回该心愿。"))
     }
 
@@ -352,7 +347,7 @@ enum WishPages {
 
     static func release(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
-        try store(ctx).release(id, reason: text(ctx, "reason"), principal: ctx.principal, actor: ctx.actor)
+        try store(ctx).release(id, reason: ctx.text("reason"), principal: ctx.principal, actor: ctx.actor)
         return ctx.redirect("/wishes", flash: .success("已放弃认领，心愿回到待认领。"))
     }
 
@@ -364,7 +359,7 @@ enum WishPages {
         try Policy.require(ctx.principal, .claimWishes, gridPath: wish.gridPath, ownerID: wish.claimantUserID, ownerOnly: true)
         guard wish.state == .claimed else { throw Conflict(WishStatus.refusal(from: wish.state, to: .completed)) }
         let photo = try PhotoFiles.upload(ctx.multipart?.file("photo"), database: ctx.database)
-        try store(ctx).complete(id, note: text(ctx, "note", max: 500), photo: photo, principal: ctx.principal, actor: ctx.actor)
+        try store(ctx).complete(id, note: ctx.text("note", max: 500), photo: photo, principal: ctx.principal, actor: ctx.actor)
         return ctx.redirect("/wishes/\(id)", flash: .success("已结单，等待许愿人评价。"))
     }
 
@@ -376,14 +371,14 @@ enum WishPages {
 
     static func rate(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
-        try store(ctx).rate(id, rating: Int(text(ctx, "rating", max: 2)), comment: text(ctx, "comment", max: 500),
+        try store(ctx).rate(id, rating: Int(ctx.text("rating", max: 2)), comment: ctx.text("comment", max: 500),
                             principal: ctx.principal, actor: ctx.actor)
         return ctx.redirect("/wishes/\(id)", flash: .success("感谢您的评价！"))
     }
 
     static func cancel(_ ctx: Context) throws -> HTTPResponse {
         let id = try ctx.request.id()
-        try store(ctx).cancel(id, reason: text(ctx, "reason"), principal: ctx.principal, actor: ctx.actor)
+        try store(ctx).cancel(id, reason: ctx.text("reason"), principal: ctx.principal, actor: ctx.actor)
         return ctx.redirect("/wishes/\(id)", flash: .success("心愿已撤销。"))
     }
 }
