@@ -126,6 +126,8 @@ func listContains(_ value: String, _ token: String) -> Bool {
 /// Compares two strings ignoring ASCII case, without allocating.
 @inlinable
 public func asciiCaseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
+    // Most names looked up differ in length, which a native string knows without a scan.
+    guard a.utf8.count == b.utf8.count else { return false }
     var a = a, b = b
     return a.withUTF8 { ua in
         b.withUTF8 { ub in

@@ -291,12 +291,15 @@ func segmentCount(_ path: String) -> Int {
 
 /// Whether the path has "//" somewhere.
 func containsEmptySegment(_ path: String) -> Bool {
-    var previous: UInt8 = 0
-    for b in path.utf8 {
-        if b == 47 && previous == 47 { return true }
-        previous = b
+    var copy = path
+    return copy.withUTF8 { bytes in
+        var previous: UInt8 = 0
+        for b in bytes {
+            if b == 47 && previous == 47 { return true }
+            previous = b
+        }
+        return false
     }
-    return false
 }
 
 /// Whether the string's UTF-8 contains `byte`, scanning contiguous memory.
