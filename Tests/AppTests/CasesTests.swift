@@ -96,6 +96,7 @@ final class ManualClock: @unchecked Sendable {
         try w.advance(3600 - 1200)  // t0 + 1 h: assigned with the category's deadline
         #expect(try w.post(w.staff, id, "assign", [("unit_id", "\(w.app.unit)")]).status == 303)
         #expect(try w.column(id, "original_deadline", as: Int64.self) == firstDeadline)
+        #expect(!(try w.staff.get("/cases/\(id)").text.contains("原定")), "a deadline that never moved has no original")
         #expect(try w.post(w.handler, id, "accept").status == 303)
         #expect(try w.status(id) == "in_progress")
         try w.advance(9 * 3600)  // t0 + 10 h: paused 2 hours
@@ -103,6 +104,7 @@ final class ManualClock: @unchecked Sendable {
         try w.advance(2 * 3600)
         #expect(try w.post(w.handler, id, "resume").status == 303)
         #expect(try w.column(id, "deadline", as: Int64.self) == firstDeadline + 7200, "the deadline moves on by the pause")
+        #expect(try w.staff.get("/cases/\(id)").text.contains("（原定 "), "a moved deadline shows the original")
         try w.advance(8 * 3600)  // t0 + 20 h: escalated with a new deadline 24 h ahead
         let escalated = try w.post(w.handler, id, "escalate", [("unit_id", "\(w.app.upperUnit)"), ("reason", "需要街道协调"),
                                                                 ("deadline", CasePagesLocal.input(w.time.seconds + 24 * 3600))])

@@ -8,6 +8,8 @@ class Client:
     def __init__(self, port):
         self.conn = http.client.HTTPConnection("127.0.0.1", port)
         self.cookies = {}
+        self.headers = []  # the last response's
+
 
     def request(self, method, path, body=None):
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
@@ -16,7 +18,8 @@ class Client:
         self.conn.request(method, path, body=body, headers=headers)
         response = self.conn.getresponse()
         text = response.read().decode("utf-8", "replace")
-        for name, value in response.getheaders():
+        self.headers = response.getheaders()
+        for name, value in self.headers:
             if name.lower() == "set-cookie":
                 key, _, rest = value.split(";")[0].partition("=")
                 if rest:
@@ -24,6 +27,16 @@ class Client:
                 else:
                     self.cookies.pop(key, None)
         return response.status, text
+
+    def server_total_ms(self):
+        """The handler's own time from the last response's Server-Timing `total` (a server
+        started with JINLIN_SERVER_TIMING=1), or None."""
+        for name, value in self.headers:
+            if name.lower() == "server-timing":
+                found = re.search(r"total;dur=([0-9.]+)", value)
+                if found:
+                    return float(found.group(1))
+        return None
 
     def sign_in(self, username, password):
         """Signs in through the login form; True when the server accepted it."""

@@ -15,7 +15,7 @@ import argparse, os, random, sqlite3, tempfile
 from browser_support import check, click_and_wait, fill, make_driver, run_and_report, shot, sign_in, submit
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
-from wishes_test import jpeg_with_gps
+from wishes_test import jpeg_with_gps, photo_displayed
 from volunteering_test import no_horizontal_page_scroll
 
 WIDTHS = (375, 1280)
@@ -64,13 +64,13 @@ def run(args):
     os.makedirs(args.out, exist_ok=True)
     handler_name, unit_id = property_handler(args.db, "gridworker1")
     photo = os.path.join(tempfile.mkdtemp(), "scene.jpg")
-    jpeg_with_gps(photo)
     description = f"5号楼北侧井盖缺失{random.randint(1000, 9999)}"
 
     worker = make_driver(375)
     staff = make_driver(1280)
     handler = make_driver(375)
     try:
+        jpeg_with_gps(photo, worker)
         # The grid worker reports on a phone, with a photo.
         sign_in(worker, args.base_url, "gridworker1", args.password)
         worker.get(args.base_url + "/cases/new")
@@ -85,7 +85,8 @@ def run(args):
         check("worker: case reported", "已提交，工单编号" in worker.page_source, worker.current_url)
         case_url = worker.current_url
         case_id = case_url.rstrip("/").split("/")[-1]
-        check("worker: the photo is shown", len(worker.find_elements(By.CSS_SELECTOR, ".photo-strip img")) == 1)
+        check("worker: the photo is shown", len(worker.find_elements(By.CSS_SELECTOR, ".photo-strip img")) == 1
+              and photo_displayed(worker, ".photo-strip img"))
         shots(worker, args.out, "case-reported")
 
         # Staff accept and assign it to the property company.

@@ -16,7 +16,7 @@ Screenshots at 375 px and 1280 px go to --out.
 usage: wishes_test.py --base-url http://127.0.0.1:PORT --db DATA/jinlin.sqlite --password PW --out DIR
 Prints PASS/FAIL lines and 'browser: N passed, N failed'; exits 1 on any failure.
 """
-import argparse, os, random, sqlite3, struct, tempfile, urllib.request
+import argparse, base64, os, random, sqlite3, struct, tempfile, time, urllib.request
 
 from browser_support import check, click_and_wait, fill, make_driver, run_and_report, shot, sign_in, submit
 from selenium.webdriver.common.by import By
@@ -58,13 +58,35 @@ def registrant(db_path, member_username):
         db.close()
 
 
-def jpeg_with_gps(path):
-    def segment(marker, payload):
-        return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
-    data = b"\xFF\xD8" + segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0") + segment(0xE1, b"Exif\0\0" + GPS)
-    data += segment(0xDB, b"\0" + b"\x01" * 64) + segment(0xDA, b"\x01\x01\0\0\x3F\0") + b"\x12\x34\xFF\x00\x56" + b"\xFF\xD9"
+def jpeg_with_gps(path, driver):
+    """A photo a phone might take: a real JPEG (drawn and encoded by the browser, so it decodes
+    and shows) with an EXIF segment carrying GPS right after its start, which the server must strip."""
+    encoded = driver.execute_script("""
+        const c = document.createElement('canvas'); c.width = 160; c.height = 120;
+        const g = c.getContext('2d');
+        g.fillStyle = '#7f8c8d'; g.fillRect(0, 0, 160, 120);
+        g.fillStyle = '#2c3e50'; g.beginPath(); g.arc(80, 60, 36, 0, 2 * Math.PI); g.fill();
+        return c.toDataURL('image/jpeg', 0.8);""")
+    jpeg = base64.b64decode(encoded.split(",", 1)[1])
+    assert jpeg.startswith(b"\xFF\xD8")
+    exif = b"Exif\0\0" + GPS
+    data = b"\xFF\xD8" + b"\xFF\xE1" + struct.pack(">H", len(exif) + 2) + exif + jpeg[2:]
     with open(path, "wb") as f:
         f.write(data)
+
+
+def photo_displayed(driver, selector):
+    """Whether every image matching `selector` has loaded and decoded (a broken one has no width)
+    within 5 seconds."""
+    for _ in range(50):
+        state = driver.execute_script("""
+            const imgs = [...document.querySelectorAll(arguments[0])];
+            if (imgs.length === 0 || imgs.some(i => !i.complete)) return 'loading';
+            return imgs.every(i => i.naturalWidth > 0) ? 'shown' : 'broken';""", selector)
+        if state != "loading":
+            return state == "shown"
+        time.sleep(0.1)
+    return False
 
 
 def run(args):
@@ -73,12 +95,12 @@ def run(args):
     wisher_name, wisher_id, wisher_phone = registrant(args.db, args.member)
     title = f"帮忙修理电饭煲{random.randint(1000, 9999)}"
     photo = os.path.join(tempfile.mkdtemp(), "photo.jpg")
-    jpeg_with_gps(photo)
 
     resident = make_driver(375)
     staff = make_driver(1280)
     member = make_driver(375)
     try:
+        jpeg_with_gps(photo, member)
         # The resident registers on a phone (name, ID number and phone match the record, so the
         # account opens at once), signs in with the phone number and posts a wish.
         resident.get(args.base_url + "/register")
@@ -130,6 +152,7 @@ def run(args):
         shots(member, args.out, "wish-member-claimed")
         click_and_wait(member.find_element(By.XPATH, "//button[contains(., '完成结单')]"))
         check("member: completed with a photo", "已结单" in member.page_source)
+        check("member: the photo shows", photo_displayed(member, "img[src$='/photo']"))
 
         # The resident rates it; the photo comes back without EXIF.
         resident.get(wish_url)

@@ -305,8 +305,10 @@ enum CasePages {
         data["reportedAt"] = display(clock.reportedAt)
         data["acceptedAt"] = shown(display(clock.acceptedAt))
         data["responseTime"] = shown(clock.responseSeconds.map { CaseRates.duration(Double($0)) + (clock.respondedInTime == true ? "（及时）" : "（超时）") })
-        data["deadline"] = shown(display(clock.deadline))
-        data["originalDeadline"] = shown(clock.originalDeadline != clock.deadline ? display(clock.originalDeadline) : nil)
+        let deadline = display(clock.deadline), originalDeadline = display(clock.originalDeadline)
+        data["deadline"] = shown(deadline)
+        // Only a deadline that moved by at least the minute shown is worth "原定".
+        data["originalDeadline"] = shown(originalDeadline != deadline ? originalDeadline : nil)
         data["elapsed"] = shown(clock.acceptedAt != nil ? CaseRates.duration(Double(clock.elapsed(at: now))) : nil)
         data["pausedTotal"] = shown(clock.pausedSeconds > 0 ? CaseRates.duration(Double(clock.pausedSeconds)) : nil)
         data["resolutionTime"] = shown(clock.resolutionSeconds.map { CaseRates.duration(Double($0)) + (clock.resolvedInTime == true ? "（按期）" : "（超期）") })
