@@ -93,8 +93,7 @@ public enum HTTPBody: Sendable, Equatable {
     }
 }
 
-/// A complete request handed to the application.
-/// A whole request. A class, because it is handed down a middleware chain and into every
+/// A complete request handed to the application. A class, because it is handed down a middleware chain and into every
 /// handler's context: passing it on is one retain, where copying its dozen strings and arrays
 /// was a retain and a release each, several times per request.
 public final class HTTPRequest: Sendable {

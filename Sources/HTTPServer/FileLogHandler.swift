@@ -121,16 +121,22 @@ func appendDecimal(_ value: Int, to buf: inout [UInt8]) {
 }
 
 func appendDecimal(_ value: UInt, to buf: inout [UInt8]) {
+    if value < 10 {
+        buf.append(UInt8(truncatingIfNeeded: value) &+ 48)
+        return
+    }
     var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for UInt.max's 20 digits
     withUnsafeMutableBytes(of: &digits) { raw in
-        // Filled from the end, then appended in order.
+        // Filled from the end, then appended in order: typed bytes, so the append is one copy
+        // (a raw buffer took the generic, byte-by-byte path).
+        let bytes = raw.bindMemory(to: UInt8.self)
         var v = value
-        var i = raw.count
+        var i = bytes.count
         repeat {
             i -= 1
-            raw[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
+            bytes[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
             v /= 10
         } while v > 0
-        buf.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i...]))
+        buf.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i...]))
     }
 }

@@ -67,26 +67,26 @@ public final class HTTPServer: Sendable {
         logger.info("listening on \(configuration.host):\(port)")
     }
 
-    /// Accepts what is pending on `listener` for `loop` (on its thread). A few per wake-up, so
-    /// a burst of connections spreads over the loops instead of landing on the first one awake.
+    /// Accepts one connection pending on `listener` for `loop` (on its thread). One per wake-up,
+    /// like nginx without `multi_accept`: the listener is level-triggered, so what is left wakes
+    /// a loop that is waiting, and a burst of connections spreads over the loops instead of
+    /// landing on the first one awake.
     func acceptPending(_ listener: Int32, on loop: EventLoop) {
-        for _ in 0..<1 {
-            guard let (fd, peer) = Socket.accept(listener) else { return }
-            if state.withLock({ $0.shuttingDown }) {
-                close(fd)
-                continue
-            }
-            do { try Socket.setNonBlocking(fd) } catch { close(fd); continue }
-            if openConnections.add(1, ordering: .relaxed).newValue > configuration.maxConnections {
-                openConnections.subtract(1, ordering: .relaxed)
-                let busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                _ = busy.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-                close(fd)
-                continue
-            }
-            Socket.setNoDelay(fd)
-            HTTPConnection(fd: fd, peer: peer, loop: loop, server: self).open()
+        guard let (fd, peer) = Socket.accept(listener) else { return }
+        if state.withLock({ $0.shuttingDown }) {
+            close(fd)
+            return
         }
+        do { try Socket.setNonBlocking(fd) } catch { close(fd); return }
+        if openConnections.add(1, ordering: .relaxed).newValue > configuration.maxConnections {
+            openConnections.subtract(1, ordering: .relaxed)
+            let busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            _ = busy.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            close(fd)
+            return
+        }
+        Socket.setNoDelay(fd)
+        HTTPConnection(fd: fd, peer: peer, loop: loop, server: self).open()
     }
 
     /// Stops accepting, lets in-flight requests finish, closes idle connections. Safe to call
