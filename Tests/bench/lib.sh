@@ -18,4 +18,17 @@ start_jinlin() {
     [[ -n "$PORT" ]] || { echo "the server did not start: $(tail -n 3 "$data/server.err")"; exit 1; }
 }
 
+# seed_county BIN DATA RESIDENTS: seeds DATA with a county of RESIDENTS residents unless it was
+# seeded before (DATA/admin-password exists), printing how long it took, and keeps the first-run
+# admin's password in DATA/admin-password (benchclient.sign_in_admin reads and updates it).
+seed_county() {
+    local bin=$1 data=$2 residents=$3 start
+    mkdir -p "$data"
+    [[ -f "$data/admin-password" ]] && return 0
+    start=$(date +%s.%N)
+    "$bin" seed --seed 1 --communities 3 --residents "$residents" --data-dir "$data" > "$data/seed.log" 2>&1
+    echo "seed: $(echo "$(date +%s.%N) - $start" | bc) s"
+    sed -n 's/.*新建，密码 \([^（]*\)（.*/\1/p' "$data/seed.log" | head -n 1 > "$data/admin-password"
+}
+
 export PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"

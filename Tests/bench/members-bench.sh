@@ -24,14 +24,8 @@ cd "$ROOT"
 [[ "${SKIP_BUILD:-0}" == 1 ]] || swift build -c release --product jinlin
 BIN=$ROOT/.build/release/jinlin
 DATA=${DATA_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/jinlin-members-bench.XXXXXX")}
-mkdir -p "$DATA"
-if [[ ! -f "$DATA/admin-password" ]]; then
-    start=$(date +%s.%N)
-    "$BIN" seed --seed 1 --communities 3 --residents "$RESIDENTS" --data-dir "$DATA" > "$DATA/seed.log" 2>&1
-    echo "seed: $(echo "$(date +%s.%N) - $start" | bc) s"
-    sed -n 's/.*新建，密码 \([^（]*\)（.*/\1/p' "$DATA/seed.log" | head -n 1 > "$DATA/admin-password"
-    grep '党员 members' "$DATA/seed.log" || true
-fi
+seed_county "$BIN" "$DATA" "$RESIDENTS"
+grep '党员 members' "$DATA/seed.log" || true
 start_jinlin "$BIN" "$DATA"
 python3 - "$PORT" "$DATA/admin-password" "$REQUESTS" "$DATA/jinlin.sqlite" <<'PY'
 import http.client, re, sqlite3, statistics, sys, time, urllib.parse

@@ -28,13 +28,7 @@ BIN=${BIN:-$ROOT/.build/release/jinlin}
 [[ "${SKIP_BUILD:-0}" == 1 ]] || swift build -c release --product jinlin
 command -v sqlite3 >/dev/null || { echo "sqlite3 is needed (apt-get install sqlite3)"; exit 1; }
 DATA=${DATA_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/jinlin-reports-bench.XXXXXX")}
-mkdir -p "$DATA"
-if [[ ! -f "$DATA/admin-password" ]]; then
-    start=$(date +%s.%N)
-    "$BIN" seed --seed 1 --communities 3 --residents "$RESIDENTS" --data-dir "$DATA" > "$DATA/seed.log" 2>&1
-    echo "seed: $(echo "$(date +%s.%N) - $start" | bc) s"
-    sed -n 's/.*新建，密码 \([^（]*\)（.*/\1/p' "$DATA/seed.log" | head -n 1 > "$DATA/admin-password"
-fi
+seed_county "$BIN" "$DATA" "$RESIDENTS"
 MONTH=${MONTH:-$(python3 -c 'import datetime as d; t = d.datetime.now(d.timezone(d.timedelta(hours=8))).date().replace(day=1) - d.timedelta(days=1); print(t.strftime("%Y-%m"))')}
 "$BIN" report-sql --data-dir "$DATA" --month "$MONTH" > "$DATA/report.sql" 2> "$DATA/report-sql.err"
 start_jinlin "$BIN" "$DATA"
