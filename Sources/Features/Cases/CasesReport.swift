@@ -55,14 +55,14 @@ enum CasesReport {
         result.tables.append(ReportTable(title: "按承办部门", columns: ["部门"] + columns, numeric: numeric,
                                          rows: rows(figures[.unit] ?? []) { $0 == "0" ? "未派单" : names.units[$0] ?? "#\($0)" },
                                          empty: "本月没有诉求"))
-        let overdue = try overdueAtEnd(db, q.scope, end: end)
-        var listed = overdue.prefix(overdueListed).map { row -> [String] in
+        let overdue = try overdueAtEnd(db, q.scope, end: end, limit: overdueListed)
+        var listed = overdue.rows.map { row -> [String] in
             let late = end - (row["due"] as Int64)
             return ["#\(row["id"] as Int64)", row["category"], row["grid"], (row["unit"] as String?) ?? "未派单",
                     "超时 " + CaseRates.duration(Double(late)), row["description"]]
         }
-        if overdue.count > overdueListed { listed.append(["另有 \(overdue.count - overdueListed) 件", "", "", "", "", ""]) }
-        result.add("月末超时工单", Double(overdue.count))
+        if overdue.total > overdue.rows.count { listed.append(["另有 \(overdue.total - overdue.rows.count) 件", "", "", "", "", ""]) }
+        result.add("月末超时工单", Double(overdue.total))
         result.tables.append(ReportTable(title: "月末超时未办结的工单", columns: ["编号", "类别", "网格", "承办部门", "超时", "问题"],
                                          rows: listed, empty: "月末没有超时的工单"))
         return result
@@ -70,19 +70,21 @@ enum CasesReport {
 
     /// The cases in the scope that were running and past their deadline at `end` (seconds):
     /// not accepted past the response target, or accepted, not resolved, past the resolution
-    /// deadline (as it stands now: a later pause or escalation may have moved it). Longest
-    /// overdue first.
-    static func overdueAtEnd(_ db: Database, _ scope: ReportScope, end: Int64) throws -> [Row] {
+    /// deadline (as it stands now: a later pause or escalation may have moved it). The `limit`
+    /// longest overdue, and how many there are in all (one statement: the count is a window
+    /// over the same rows, so a county's thousands are not all read out).
+    static func overdueAtEnd(_ db: Database, _ scope: ReportScope, end: Int64, limit: Int) throws -> (rows: [Row], total: Int) {
         let cond = scope.condition(on: "c.grid_path")
-        return try Row.fetchAll(db, sql: """
-            SELECT * FROM (
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT *, count(*) OVER () AS total FROM (
               SELECT c.id, c.description, k.name AS category, g.name AS grid, u.name AS unit,
                      CASE WHEN c.accepted_at IS NULL OR c.accepted_at >= ? THEN c.reported_at + c.response_target ELSE c.deadline END AS due
               FROM cases c JOIN case_categories k ON k.id = c.category_id JOIN grids g ON g.id = c.grid_id
               LEFT JOIN units u ON u.id = c.unit_id
               WHERE (c.resolved_at IS NULL OR c.resolved_at >= ?) AND c.reported_at < ? AND c.status <> 'merged' AND \(cond.sql)
-            ) WHERE due < ? ORDER BY due, id
-            """, arguments: [end, end, end] + cond.arguments + [end])
+            ) WHERE due < ? ORDER BY due, id LIMIT ?
+            """, arguments: [end, end, end] + cond.arguments + [end, limit])
+        return (rows, rows.first?["total"] ?? 0)
     }
 
     /// Cases reported and resolved per month (the rates' month grouping), oldest first.

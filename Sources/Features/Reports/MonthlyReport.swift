@@ -102,8 +102,7 @@ enum ReportBuilder {
     ///   in (the benchmark runs the same SQL in sqlite3).
     static func build(_ registry: ModuleRegistry, database: AppDatabase, scope: ReportScope, period: ReportPeriod,
                       log: StatementLog? = nil) throws -> MonthlyReport {
-        let contributions = registry.reportSections
-        for contribution in contributions { try contribution.prepare?(database) }
+        let contributions = try prepared(registry, database)
         let now = database.clock.now
         let generatedAt = Timestamp.string(from: now)
         func assemble(_ db: Database) throws -> MonthlyReport {
@@ -128,14 +127,23 @@ enum ReportBuilder {
         }
     }
 
+    /// The registered contributions, after each has posted what it derives lazily (`prepare`).
+    static func prepared(_ registry: ModuleRegistry, _ database: AppDatabase) throws -> [ReportSection] {
+        let contributions = registry.reportSections
+        for contribution in contributions { try contribution.prepare?(database) }
+        return contributions
+    }
+
     /// The contributions' results, merged by section id in `order`.
     static func compute(_ db: Database, _ contributions: [ReportSection], _ query: ReportQuery) throws -> [MonthlyReport.Section] {
         var sections: [MonthlyReport.Section] = []
         for contribution in contributions {
             var result = try contribution.figures(db, query)
             // Every unit gets each main figure, 0 where a section's query found no rows.
+            var present: [String: Set<Int64>] = [:]
+            for figure in result.figures { if let unit = figure.unit { present[figure.item, default: []].insert(unit) } }
             for total in result.figures where total.unit == nil && total.main {
-                let present = Set(result.figures.filter { $0.item == total.item }.compactMap(\.unit))
+                let present = present[total.item] ?? []
                 for unit in query.scope.units where !present.contains(unit.id) {
                     result.figures.append(ReportFigure(total.item, unit: unit.id, 0, kind: total.kind, decimals: total.decimals, main: true))
                 }
@@ -155,11 +163,11 @@ enum ReportBuilder {
     /// Items in the order they came; in an item, the total, then the units in the scope's
     /// order, then the scope's own node.
     static func ordered(_ figures: [ReportFigure], units: [ReportUnit]) -> [ReportFigure] {
-        var items: [String] = []
-        for figure in figures where !items.contains(figure.item) { items.append(figure.item) }
+        var itemRank: [String: Int] = [:]
+        for figure in figures where itemRank[figure.item] == nil { itemRank[figure.item] = itemRank.count }
         let rank = Dictionary(uniqueKeysWithValues: units.enumerated().map { ($0.element.id, $0.offset + 1) })
         func position(_ f: ReportFigure) -> (Int, Int) {
-            (items.firstIndex(of: f.item) ?? 0, f.unit.map { rank[$0] ?? Int.max } ?? 0)
+            (itemRank[f.item] ?? 0, f.unit.map { rank[$0] ?? Int.max } ?? 0)
         }
         return figures.sorted { position($0) < position($1) }
     }

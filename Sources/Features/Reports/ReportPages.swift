@@ -103,7 +103,7 @@ enum ReportPages {
         let json = String(decoding: try JSONEncoder.sorted.encode(report), as: UTF8.self)
         try ReportArchive(database: ctx.database).close(
             gridID: gridID, period: r.period, figuresJSON: json, pageHTML: html, regenerate: regenerate,
-            reason: String((form["reason"] ?? "").prefix(200)), principal: ctx.principal, actor: ctx.actor)
+            reason: ctx.text("reason"), principal: ctx.principal, actor: ctx.actor)
         return ctx.redirect("/reports/monthly?\(r.query)", flash: .success(regenerate ? "已重新生成并归档，旧版本仍保留。" : "本月报表已归档。"))
     }
 

@@ -31,7 +31,7 @@ enum ReportView {
                 let byUnit = Dictionary(section.figures.filter { $0.item == item && $0.unit != nil }.map { ($0.unit!, $0.value) },
                                         uniquingKeysWith: +)
                 let decimals = section.totals.first { $0.item == item }?.decimals ?? 0
-                chart = ["title": "\(item)（按\(unitLabel(report))）",
+                chart = ["title": "\(item)（按\(unitLabel)）",
                          "svg": ReportCharts.bars(title: item, labels: report.units.map(\.name),
                                                   values: report.units.map { byUnit[$0.id] ?? 0 }, decimals: decimals)]
             }
@@ -52,9 +52,7 @@ enum ReportView {
         }
         var units = report.units.map { (id: $0.id, name: $0.name) }
         if values.values.contains(where: { $0[0] != nil }) { units.append((0, "本级")) }
-        // At most `columnsPerTable` figures side by side, so the table fits the width of A4.
-        let unitTables = stride(from: 0, to: columns.count, by: columnsPerTable).map { start -> [String: Any] in
-            let part = Array(columns[start..<min(start + columnsPerTable, columns.count)])
+        let unitTables = columnGroups(columns).map { part -> [String: Any] in
             func key(_ column: (section: String, item: String)) -> String { MonthlyReport.Section.key(column.section, column.item) }
             return [
                 "columns": part.map { ["name": $0.item] },
@@ -73,7 +71,7 @@ enum ReportView {
             "scopeName": report.scopeName, "monthName": period.chineseName, "month": report.month,
             "previousName": period.previous.chineseName,
             "generatedAt": ChinaDate.display(report.generatedAt),
-            "unitLabel": unitLabel(report),
+            "unitLabel": unitLabel,
             "summary": summary, "hasSummary": !summary.isEmpty,
             "sections": sections,
             "unitTables": unitTables, "hasUnits": !report.units.isEmpty && !columns.isEmpty,
@@ -81,7 +79,11 @@ enum ReportView {
         ]
     }
 
-    static let columnsPerTable = 6
+    /// At most six figures side by side, so each table fits the width of A4.
+    static func columnGroups<T>(_ columns: [T]) -> [[T]] {
+        let perTable = 6
+        return stride(from: 0, to: columns.count, by: perTable).map { Array(columns[$0..<min($0 + perTable, columns.count)]) }
+    }
 
     static func table(_ t: ReportTable) -> [String: Any] {
         [
@@ -107,7 +109,7 @@ enum ReportView {
     }
 
     /// What the units are called: the level below the scope.
-    static func unitLabel(_ report: MonthlyReport) -> String { "下级网格" }
+    static let unitLabel = "下级网格"
 
     static func chineseNumber(_ n: Int) -> String {
         let digits = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]

@@ -19,8 +19,7 @@ enum YearlyReport {
     static func build(_ ctx: Context, scope: ReportScope, year: Int) throws -> Summary {
         let now = ReportPeriod.of(ctx.clock.now)
         let months = (1...12).compactMap { ReportPeriod(year: year, month: $0) }.filter { $0.text <= now.text }
-        let contributions = ctx.env.modules.reportSections
-        for contribution in contributions { try contribution.prepare?(ctx.database) }
+        let contributions = try ReportBuilder.prepared(ctx.env.modules, ctx.database)
         let reports = try ctx.database.read { db in
             try months.map { month -> (sections: [MonthlyReport.Section], archived: Bool) in
                 if let gridID = scope.gridID, let frozen = try ReportArchive.current(db, gridID: gridID, month: month.text)?.report {
@@ -47,10 +46,8 @@ enum YearlyReport {
         func value(_ report: (sections: [MonthlyReport.Section], archived: Bool), _ column: (section: String, title: String, item: String, kind: ReportFigure.Kind, decimals: Int)) -> Double? {
             report.sections.first { $0.id == column.section }?.totals.first { $0.item == column.item }?.value
         }
-        // At most six figures side by side, so each table fits the width of A4.
-        let monthTables = stride(from: 0, to: columns.count, by: ReportView.columnsPerTable).map { start -> [String: Any] in
-            let part = Array(columns[start..<min(start + ReportView.columnsPerTable, columns.count)])
-            return [
+        let monthTables = ReportView.columnGroups(columns).map { part -> [String: Any] in
+            [
                 "columns": part.map { ["name": $0.item] },
                 "rows": zip(s.months, s.reports).map { month, report -> [String: Any] in
                     ["month": month.shortName, "archived": report.archived,
