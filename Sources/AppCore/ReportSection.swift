@@ -267,9 +267,15 @@ public struct ReportSectionResult: Sendable, Hashable, Codable {
 extension Database {
     /// Rows of (unit, value) from a statement selecting the unit first and a number second.
     public func reportUnits(_ sql: String, _ arguments: StatementArguments) throws -> [(unit: Int64, value: Double)] {
-        try Row.fetchAll(self, sql: sql, arguments: arguments).map { row in
-            ((row[0] as Int64?) ?? 0, (row[1] as Double?) ?? 0)
-        }
+        try Row.fetchAll(self, sql: sql, arguments: arguments).unitColumn(1)
+    }
+}
+
+extension Array where Element == Row {
+    /// (unit, value) pairs from rows selecting the unit first: the value from column `index`
+    /// (NULL counts as 0).
+    public func unitColumn(_ index: Int) -> [(unit: Int64, value: Double)] {
+        map { (($0[0] as Int64?) ?? 0, ($0[index] as Double?) ?? 0) }
     }
 }
 

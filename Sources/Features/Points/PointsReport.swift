@@ -35,8 +35,8 @@ enum PointsReport {
             FROM credit_entries c JOIN residents r ON r.id = c.resident_id JOIN grids b ON b.id = r.building_id
             WHERE c.created_at >= ? AND c.created_at < ? AND \(people.sql) GROUP BY 1
             """, arguments: [p.startInstant, p.endInstant] + people.arguments)
-        result.add("获得爱心积分", perUnit: credits.map { (($0[0] as Int64?) ?? 0, ($0[1] as Double?) ?? 0) }, main: false)
-        result.add("兑换爱心积分", perUnit: credits.map { (($0[0] as Int64?) ?? 0, ($0[2] as Double?) ?? 0) }, main: false)
+        result.add("获得爱心积分", perUnit: credits.unitColumn(1), main: false)
+        result.add("兑换爱心积分", perUnit: credits.unitColumn(2), main: false)
 
         let dimensions = try Row.fetchAll(db, sql: "SELECT code, name FROM point_dimensions ORDER BY sort_order")
         for dimension in dimensions {

@@ -71,12 +71,9 @@ enum ResidentsReport {
             CROSS JOIN residents r ON r.id = k.id CROSS JOIN grids b ON b.id = r.building_id
             WHERE r.status = 'active' AND \(scope.sql) GROUP BY 1
             """, arguments: [p.firstDay, p.lastDay, p.daysBeforeEnd(overdueDays), p.lastDay] + scope.arguments)
-        func keyColumn(_ index: Int) -> [(unit: Int64, value: Double)] {
-            keyRows.map { (($0[0] as Int64?) ?? 0, ($0[index] as Double?) ?? 0) }
-        }
-        result.add("重点人群", perUnit: keyColumn(1), kind: .level)
-        result.add("本月走访重点人群", perUnit: keyColumn(2))
-        result.add("超30天未走访", perUnit: keyColumn(3), kind: .level)
+        result.add("重点人群", perUnit: keyRows.unitColumn(1), kind: .level)
+        result.add("本月走访重点人群", perUnit: keyRows.unitColumn(2))
+        result.add("超30天未走访", perUnit: keyRows.unitColumn(3), kind: .level)
 
         guard q.detail else { return result }
         let counts = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """

@@ -30,13 +30,10 @@ enum VolunteeringReport {
                    coalesce(sum(hours.n), 0)
             FROM held LEFT JOIN hours ON hours.activity_id = held.id GROUP BY held.u
             """, arguments: [p.firstDay, p.nextFirstDay] + scope.arguments)
-        func column(_ index: Int) -> [(unit: Int64, value: Double)] {
-            rows.map { (($0[0] as Int64?) ?? 0, ($0[index] as Double?) ?? 0) }
-        }
-        result.add("开展活动", perUnit: column(1))
-        result.add("参与人次", perUnit: column(2))
-        result.add("服务时长（小时）", perUnit: column(4), decimals: 1)
-        result.add("未到人次", perUnit: column(3), main: false)
+        result.add("开展活动", perUnit: rows.unitColumn(1))
+        result.add("参与人次", perUnit: rows.unitColumn(2))
+        result.add("服务时长（小时）", perUnit: rows.unitColumn(4), decimals: 1)
+        result.add("未到人次", perUnit: rows.unitColumn(3), main: false)
         return result
     }
 

@@ -25,16 +25,13 @@ enum WishesReport {
               AND (w.created_at >= ?1 OR w.updated_at >= ?1 OR w.claimed_at >= ?1 OR w.completed_at >= ?1 OR w.rated_at >= ?1)
             GROUP BY u
             """, arguments: [start, end] + scope.arguments)
-        func column(_ index: Int) -> [(unit: Int64, value: Double)] {
-            rows.map { (($0[0] as Int64?) ?? 0, ($0[index] as Double?) ?? 0) }
-        }
-        result.add("新增心愿", perUnit: column(1))
-        result.add("发布心愿", perUnit: column(2), main: false)
-        result.add("认领心愿", perUnit: column(3))
-        result.add("完成心愿", perUnit: column(4))
-        result.add("评价心愿", perUnit: column(5), main: false)
-        result.add("过期心愿", perUnit: column(6), main: false)
-        let rated = column(5).reduce(0) { $0 + $1.value }, ratingSum = column(7).reduce(0) { $0 + $1.value }
+        result.add("新增心愿", perUnit: rows.unitColumn(1))
+        result.add("发布心愿", perUnit: rows.unitColumn(2), main: false)
+        result.add("认领心愿", perUnit: rows.unitColumn(3))
+        result.add("完成心愿", perUnit: rows.unitColumn(4))
+        result.add("评价心愿", perUnit: rows.unitColumn(5), main: false)
+        result.add("过期心愿", perUnit: rows.unitColumn(6), main: false)
+        let rated = rows.unitColumn(5).reduce(0) { $0 + $1.value }, ratingSum = rows.unitColumn(7).reduce(0) { $0 + $1.value }
         result.add("平均评分", rated > 0 ? ratingSum / rated : .nan, kind: .rate, decimals: 2)
 
         guard q.detail else { return result }
