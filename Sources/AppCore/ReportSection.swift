@@ -262,6 +262,16 @@ public struct ReportSectionResult: Sendable, Hashable, Codable {
     public mutating func add(_ item: String, _ value: Double, kind: ReportFigure.Kind = .count, decimals: Int = 0) {
         figures.append(ReportFigure(item, value, kind: kind, decimals: decimals))
     }
+
+    /// Adds a breakdown of the whole scope (people by tag, members by category, points by
+    /// dimension): a figure `item·label` per row, for the CSV and the archive, and a table of
+    /// the rows under `title` with the two column headings `columns`.
+    public mutating func addBreakdown(_ item: String, title: String, columns: (label: String, value: String),
+                                      _ rows: [(label: String, value: Double)], kind: ReportFigure.Kind = .count) {
+        for row in rows { add(item + "·" + row.label, row.value, kind: kind) }
+        tables.append(ReportTable(title: title, columns: [columns.label, columns.value], numeric: [false, true],
+                                  rows: rows.map { [$0.label, ReportFigure.format($0.value, decimals: 0)] }))
+    }
 }
 
 extension Database {

@@ -20,12 +20,8 @@ enum MembersReport {
         result.add("党员", perUnit: try db.reportUnits("SELECT \(unit), count(*) \(members) GROUP BY 1", arguments), kind: .level)
         let byCategory = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT pm.category, count(*) \(members) GROUP BY 1",
                                                                           arguments: arguments).map { ($0[0] as String, $0[1] as Int) })
-        for category in MemberVocabulary.categories {
-            result.add("党员·" + category.label, Double(byCategory[category.code] ?? 0), kind: .level)
-        }
-        result.tables.append(ReportTable(
-            title: "党员（按类别）", columns: ["类别", "人数"], numeric: [false, true],
-            rows: MemberVocabulary.categories.map { [$0.label, String(byCategory[$0.code] ?? 0)] }))
+        result.addBreakdown("党员", title: "党员（按类别）", columns: ("类别", "人数"),
+                            MemberVocabulary.categories.map { ($0.label, Double(byCategory[$0.code] ?? 0)) }, kind: .level)
 
         // From the reports (a few per hundred members) to their members' grids.
         let reports = """

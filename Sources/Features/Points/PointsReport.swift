@@ -39,12 +39,8 @@ enum PointsReport {
         result.add("兑换爱心积分", perUnit: credits.unitColumn(2), main: false)
 
         let dimensions = try Row.fetchAll(db, sql: "SELECT code, name FROM point_dimensions ORDER BY sort_order")
-        for dimension in dimensions {
-            result.add("党员积分·" + (dimension["name"] as String), Double(byDimension[dimension["code"] as String] ?? 0))
-        }
-        result.tables.append(ReportTable(
-            title: "本月党员积分（按维度）", columns: ["维度", "积分"], numeric: [false, true],
-            rows: dimensions.map { [$0["name"] as String, String(byDimension[$0["code"] as String] ?? 0)] }))
+        result.addBreakdown("党员积分", title: "本月党员积分（按维度）", columns: ("维度", "积分"),
+                            dimensions.map { ($0["name"], Double(byDimension[$0["code"] as String] ?? 0)) })
 
         let board = q.scope.condition(on: "t.grid_path")
         let top = try Row.fetchAll(db, sql: """

@@ -82,10 +82,8 @@ enum ResidentsReport {
             WHERE \(scope.sql) GROUP BY rt.tag_id
             """, arguments: scope.arguments).map { ($0[0] as Int64, $0[1] as Int) })
         let tags = try Row.fetchAll(db, sql: "SELECT id, name FROM tags WHERE key_group = 1 AND active = 1 ORDER BY sort_order, id")
-        for tag in tags { result.add("重点人群·" + (tag["name"] as String), Double(counts[tag["id"] as Int64] ?? 0), kind: .level) }
-        result.tables.append(ReportTable(
-            title: "重点人群（按标签）", columns: ["标签", "人数"], numeric: [false, true],
-            rows: tags.map { [$0["name"] as String, String(counts[$0["id"] as Int64] ?? 0)] }))
+        result.addBreakdown("重点人群", title: "重点人群（按标签）", columns: ("标签", "人数"),
+                            tags.map { ($0["name"], Double(counts[$0["id"] as Int64] ?? 0)) }, kind: .level)
         return result
     }
 }
