@@ -155,12 +155,13 @@ enum CaseRatesPages {
         let now = CasePages.now(ctx)
         let unitPath = principal.scope.unitPath
         let scopePath = node.path
-        let (figures, trend) = try ctx.database.read { db in
-            try aggregate(db, scopePath: scopePath, unitPath: unitPath, month: month, now: now)
+        // One read: the figures and the names they are shown with.
+        let (figures, trend, labels) = try ctx.database.read { db in
+            let read = try aggregate(db, scopePath: scopePath, unitPath: unitPath, month: month, now: now)
+            return (read.figures, read.trend, try names(db, childrenOf: scopePath))
         }
         let total = figures[.total]?.first ?? CaseRates.Figures(key: "0")
         let byGrid = figures[.childGrid] ?? [], byUnit = figures[.unit] ?? [], byCategory = figures[.category] ?? []
-        let labels = try ctx.database.read { db in try names(db, childrenOf: scopePath) }
         let gridLinks = Set(labels.grids.keys)
         let gridRows: [[String: Any]] = byGrid.map { figures in
             var r = row(figures, name: figures.key == "0" ? "本级" : labels.grids[figures.key] ?? "#\(figures.key)")
